@@ -1,0 +1,1 @@
+"""Layerscope's analysis core: model, pipeline, index, trackers, session and front ends."""

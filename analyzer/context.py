@@ -1,0 +1,51 @@
+"""PacketContext: facts one layer leaves for the next while a single frame is dissected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from captures.frame import Frame
+
+
+@dataclass(slots=True, frozen=True)
+class Preferences:
+    """User preferences that change how packets are dissected (tshark's `-o` options)."""
+
+    check_checksums: bool = True
+    resolve_names: bool = True
+
+
+@dataclass(slots=True, frozen=True)
+class FrameTimes:
+    """Reference times for a frame's derived time fields, in ns since the epoch."""
+
+    first_ns: int
+    previous_captured_ns: int
+    previous_displayed_ns: int
+
+
+@dataclass(slots=True)
+class PacketContext:
+    """Scratch facts for one frame: lower layers fill them in, upper layers read them.
+
+    Lives for one call of `dissect_frame` only; nothing here survives across frames.
+    """
+
+    frame: Frame
+    prefs: Preferences = field(default_factory=Preferences)
+    times: FrameTimes | None = None
+    # The frame.protocols chain ("eth", "ethertype", "ip", ...), appended by the pipeline
+    # for each layer and by dissectors for Wireshark's pseudo-protocols such as "ethertype".
+    protocols: list[str] = field(default_factory=list)
+    # Network layer facts for checksums and port dispatch.
+    ip_version: int = 0
+    ip_src: bytes = b""
+    ip_dst: bytes = b""
+    ip_proto: int = -1
+    ip_payload_len: int = -1  # bytes the network layer says its payload has (for pseudo-headers)
+    src_port: int = -1
+    dst_port: int = -1
+    # True while dissecting the packet quoted inside an ICMP/ICMPv6 error message.
+    in_error: bool = False
+    # Layer nesting depth for the layers dissected from now on.
+    depth: int = 0

@@ -1,0 +1,1 @@
+"""Exports: ways to write dissections out (fields, text trees, JSON, hex dumps)."""

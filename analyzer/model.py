@@ -1,0 +1,165 @@
+"""The dissection model: Field, Layer, Problem and Dissection, shared by dissectors and front ends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from captures.frame import Frame
+
+# A decoded value as filters and JSON see it. Addresses are kept as their text form
+# ("10.0.0.1", "00:11:22:33:44:55", "fe80::1"); byte strings as bytes.
+Value = int | float | bool | str | bytes | None
+
+
+class Severity(IntEnum):
+    """Wireshark's expert-info severities, in increasing order."""
+
+    CHAT = 1
+    NOTE = 2
+    WARNING = 3
+    ERROR = 4
+
+    @property
+    def label(self) -> str:
+        return {1: "Chat", 2: "Note", 3: "Warning", 4: "Error"}[self.value]
+
+
+@dataclass(slots=True)
+class Problem:
+    """A non-fatal finding about a layer: stable dotted code, severity, message, byte range.
+
+    `offset` is -1 for findings that are not about particular bytes.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    offset: int = -1
+    length: int = 0
+    group: str = "Malformed"
+
+
+@dataclass(slots=True)
+class Field:
+    """A decoded value tied to a byte range of the frame.
+
+    `name` is the Wireshark display-filter name ("" for a text-only node), `label` the whole
+    tree line as Wireshark shows it, `show` the value as `tshark -T fields` prints it.
+    `offset` is absolute in the frame; -1 means a derived field with no bytes of its own.
+    `mask` is non-zero for sub-byte fields. `generated` marks Wireshark's `[...]` fields.
+    """
+
+    name: str
+    label: str
+    value: Value
+    show: str
+    offset: int
+    length: int
+    mask: int = 0
+    generated: bool = False
+    hidden: bool = False
+    children: list[Field] = field(default_factory=list)
+
+    def add(self, child: Field) -> Field:
+        self.children.append(child)
+        return child
+
+    def walk(self) -> Iterator[Field]:
+        """This field and all its descendants, depth first, in tree order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(slots=True)
+class Layer:
+    """One protocol's slice of a frame: its fields, its problems and its byte range.
+
+    `proto` is the filter name of the protocol ("eth", "ip", "tcp"); `label` the tree line
+    ("Internet Protocol Version 4, Src: 10.0.0.1, Dst: 10.0.0.2"). `depth` is 0 for the
+    ordinary stack and 1+ for layers nested inside another, such as the packet an ICMP error
+    quotes, which Wireshark shows inside the ICMP tree.
+    """
+
+    proto: str
+    label: str
+    offset: int
+    length: int
+    children: list[Field] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    depth: int = 0
+    # Short protocol name for the Protocol column ("TCP", "ARP", "ICMPv6").
+    short_name: str = ""
+
+    def add(self, child: Field) -> Field:
+        self.children.append(child)
+        return child
+
+    def problem(
+        self,
+        code: str,
+        message: str,
+        severity: Severity = Severity.WARNING,
+        offset: int = -1,
+        length: int = 0,
+        group: str = "Malformed",
+    ) -> Problem:
+        found = Problem(code, severity, message, offset, length, group)
+        self.problems.append(found)
+        return found
+
+    def walk(self) -> Iterator[Field]:
+        """Every field of this layer, depth first, in tree order."""
+        for child in self.children:
+            yield from child.walk()
+
+    def find(self, name: str) -> Field | None:
+        """The first field with this filter name, or None."""
+        for item in self.walk():
+            if item.name == name:
+                return item
+        return None
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.length
+
+
+@dataclass(slots=True)
+class Dissection:
+    """A frame and its layers, in the order they were dissected: what `-V` and JSON show."""
+
+    frame: Frame
+    layers: list[Layer] = field(default_factory=list)
+
+    def walk(self) -> Iterator[Field]:
+        for layer in self.layers:
+            yield from layer.walk()
+
+    def values(self, name: str) -> list[Field]:
+        """Every occurrence of a field, in tree order (tshark's `-e` semantics)."""
+        return [item for item in self.walk() if item.name == name]
+
+    def first(self, name: str) -> Field | None:
+        for item in self.walk():
+            if item.name == name:
+                return item
+        return None
+
+    def layer(self, proto: str) -> Layer | None:
+        for layer in self.layers:
+            if layer.proto == proto:
+                return layer
+        return None
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [found for layer in self.layers for found in layer.problems]
+
+    @property
+    def protocols(self) -> str:
+        """The `frame.protocols` string, e.g. "eth:ethertype:ip:tcp"."""
+        found = self.first("frame.protocols")
+        return str(found.value) if found is not None else ""

@@ -1,0 +1,142 @@
+"""dissect_frame: run the registered dissectors over one frame and build its full tree."""
+
+from __future__ import annotations
+
+from captures.frame import Frame
+from analyzer.context import FrameTimes, PacketContext, Preferences
+from analyzer.cursor import ByteCursor, Truncated, generated
+from analyzer.model import Dissection, Field, Layer, Severity
+from analyzer.registry import Next, Protocol, Registry
+
+# A frame never has more layers than this; a loop in the bindings stops here.
+MAX_LAYERS = 48
+
+_default_registry: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The registry with every built-in dissector bound (built once, on first use)."""
+    global _default_registry
+    if _default_registry is None:
+        from dissectors import build_registry
+
+        _default_registry = build_registry()
+    return _default_registry
+
+
+def dissect_frame(
+    frame: Frame,
+    registry: Registry | None = None,
+    *,
+    times: FrameTimes | None = None,
+    prefs: Preferences | None = None,
+    strict: bool = False,
+) -> Dissection:
+    """The full tree of one frame. Never raises on input bytes.
+
+    Running out of bytes becomes a Problem on the layer being read, with every field read
+    so far kept. A bug in a dissector is contained the same way, unless `strict` (tests),
+    where it is re-raised.
+    """
+    registry = registry if registry is not None else default_registry()
+    ctx = PacketContext(frame=frame, prefs=prefs or Preferences(), times=times)
+    dissection = Dissection(frame)
+    data = frame.data
+    step: Next | None = Next("frame", ("frame",), 0, max(frame.wire_len, len(data)))
+    parent_layer: Layer | None = None
+    parent_step: Next | None = None
+    while step is not None and len(dissection.layers) < MAX_LAYERS:
+        protocol = registry.resolve(step, data, ctx)
+        if protocol is None:
+            if step.offset >= min(step.end, len(data)):
+                break
+            protocol = registry.protocols.get("data")
+            if protocol is None:
+                break
+        layer = Layer(
+            protocol.name,
+            protocol.title,
+            step.offset,
+            max(step.end - step.offset, 0),
+            depth=ctx.depth,
+            short_name=protocol.short,
+        )
+        dissection.layers.append(layer)
+        ctx.protocols.append(protocol.name)
+        following = _run(protocol, layer, ByteCursor(data, step.offset, step.end), ctx, strict)
+        if parent_layer is not None and parent_step is not None and parent_step.trailer:
+            claimed_end = following.end if following is not None else layer.end
+            _add_trailer(parent_layer, parent_step, claimed_end, data)
+        if following is not None and following.nested:
+            ctx.depth += 1
+            ctx.in_error = True
+        parent_layer, parent_step, step = layer, following, following
+    _finish_frame_layer(dissection, ctx)
+    return dissection
+
+
+def _run(
+    protocol: Protocol, layer: Layer, cursor: ByteCursor, ctx: PacketContext, strict: bool
+) -> Next | None:
+    try:
+        return protocol.dissect(cursor, layer, ctx)
+    except Truncated as cut:
+        if cut.snapped:
+            layer.problem(
+                f"{protocol.name}.truncated",
+                f"Packet size limited during capture: {protocol.short} truncated",
+                Severity.WARNING,
+                cut.offset,
+                max(len(cursor.data) - cut.offset, 0),
+            )
+        else:
+            layer.problem(
+                f"{protocol.name}.malformed",
+                f"Malformed {protocol.short}: needed {cut.wanted} bytes at offset {cut.offset},"
+                f" past the end of its data at {cursor.end}",
+                Severity.ERROR,
+                cut.offset,
+                max(min(cursor.limit, len(cursor.data)) - cut.offset, 0),
+            )
+        return None
+    except RecursionError:
+        if strict:
+            raise
+        layer.problem(f"{protocol.name}.too_deep", "Nesting too deep to dissect", Severity.ERROR)
+        return None
+    except Exception as bug:  # a dissector bug must not take the whole capture down
+        if strict:
+            raise
+        layer.problem(
+            f"{protocol.name}.dissector_bug",
+            f"Dissector failed: {type(bug).__name__}: {bug}",
+            Severity.ERROR,
+            layer.offset,
+            layer.length,
+        )
+        return None
+
+
+def _add_trailer(parent: Layer, step: Next, claimed_end: int, data: bytes) -> None:
+    """Record the bytes of the parent's payload that the child did not claim."""
+    end = min(step.end, len(data))
+    if step.trailer is None or claimed_end >= end or claimed_end < step.offset:
+        return
+    extra = data[claimed_end:end]
+    label = "Padding" if step.trailer.endswith("padding") else "Trailer"
+    parent.add(Field(step.trailer, f"{label}: {extra.hex()}", extra, extra.hex(), claimed_end, len(extra)))
+
+
+def _finish_frame_layer(dissection: Dissection, ctx: PacketContext) -> None:
+    """Fill in frame.protocols now that every layer is known."""
+    if not dissection.layers or dissection.layers[0].proto != "frame":
+        return
+    chain = ":".join(name for name in ctx.protocols if name != "frame")
+    frame_layer = dissection.layers[0]
+    for item in frame_layer.children:
+        if item.name == "frame.protocols":
+            item.value = chain
+            item.show = chain
+            item.label = f"[Protocols in frame: {chain}]"
+            return
+    generated(frame_layer, "frame.protocols", f"[Protocols in frame: {chain}]", chain)

@@ -1,0 +1,120 @@
+"""Registry: dispatch tables keyed like filter prefixes, content heuristics and decode-as."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from analyzer.context import PacketContext
+from analyzer.cursor import ByteCursor
+from analyzer.model import Layer
+
+Key = int | str
+
+
+@dataclass(slots=True, frozen=True)
+class Next:
+    """Where dissection goes after a layer: a table, candidate keys in order, a byte range.
+
+    `keys` are tried in order (a TCP segment offers its lower port first, as Wireshark
+    does). `nested` makes the following layers children of this one (an ICMP error's
+    quoted packet). `trailer` names the field ("eth.padding") that records bytes of this
+    range the next layer does not claim.
+    """
+
+    table: str
+    keys: tuple[Key, ...]
+    offset: int
+    end: int
+    nested: bool = False
+    trailer: str | None = None
+
+
+Dissect = Callable[[ByteCursor, Layer, PacketContext], "Next | None"]
+Heuristic = Callable[[bytes, int, int, PacketContext], bool]
+
+
+@dataclass(slots=True, frozen=True)
+class Protocol:
+    """A dissector and the names it goes by."""
+
+    name: str  # filter name: "tcp"
+    short: str  # Protocol column: "TCP"
+    title: str  # tree label when the dissector does not set one
+    dissect: Dissect
+
+
+class DecodeAsError(ValueError):
+    """A `-d` argument that does not parse or names an unknown table or protocol."""
+
+
+@dataclass(slots=True)
+class Registry:
+    """Binding as data: tables of key -> protocol name, heuristics, and user overrides."""
+
+    protocols: dict[str, Protocol] = field(default_factory=dict)
+    tables: dict[str, dict[Key, str]] = field(default_factory=dict)
+    heuristics: dict[str, list[tuple[str, Heuristic]]] = field(default_factory=dict)
+    decode_as: dict[tuple[str, Key], str] = field(default_factory=dict)
+
+    def add_protocol(self, protocol: Protocol) -> None:
+        self.protocols[protocol.name] = protocol
+
+    def bind(self, table: str, key: Key, name: str) -> None:
+        self.tables.setdefault(table, {})[key] = name
+
+    def bind_many(self, table: str, keys: Iterable[Key], name: str) -> None:
+        for key in keys:
+            self.bind(table, key, name)
+
+    def add_heuristic(self, table: str, name: str, test: Heuristic) -> None:
+        self.heuristics.setdefault(table, []).append((name, test))
+
+    def with_decode_as(self, specs: Iterable[str]) -> Registry:
+        """A copy with tshark-style overrides such as "tcp.port==8888,http" applied."""
+        copy = Registry(
+            dict(self.protocols),
+            {table: dict(keys) for table, keys in self.tables.items()},
+            {table: list(tests) for table, tests in self.heuristics.items()},
+            dict(self.decode_as),
+        )
+        for spec in specs:
+            table, key, name = parse_decode_as(spec)
+            if table not in copy.tables:
+                known = ", ".join(sorted(copy.tables))
+                raise DecodeAsError(f"unknown decode-as table {table!r} (known: {known})")
+            if name not in copy.protocols:
+                raise DecodeAsError(f"unknown protocol {name!r} in decode-as {spec!r}")
+            copy.decode_as[(table, key)] = name
+        return copy
+
+    def resolve(self, step: Next, data: bytes, ctx: PacketContext) -> Protocol | None:
+        """The protocol for a step: overrides, then exact keys in order, then heuristics."""
+        for key in step.keys:
+            name = self.decode_as.get((step.table, key))
+            if name is not None:
+                return self.protocols[name]
+        table = self.tables.get(step.table, {})
+        for key in step.keys:
+            name = table.get(key)
+            if name is not None and name in self.protocols:
+                return self.protocols[name]
+        for name, test in self.heuristics.get(step.table, ()):
+            if name in self.protocols and test(data, step.offset, min(step.end, len(data)), ctx):
+                return self.protocols[name]
+        return None
+
+
+def parse_decode_as(spec: str) -> tuple[str, Key, str]:
+    """Split "tcp.port==8888,http" into ("tcp.port", 8888, "http")."""
+    selector, sep, name = spec.partition(",")
+    table, eq, raw_key = selector.partition("==")
+    if not sep or not eq or not table.strip() or not raw_key.strip() or not name.strip():
+        raise DecodeAsError(f"bad decode-as {spec!r}: expected TABLE==VALUE,PROTOCOL")
+    raw_key = raw_key.strip()
+    key: Key
+    try:
+        key = int(raw_key, 0)
+    except ValueError:
+        key = raw_key
+    return table.strip(), key, name.strip().lower()

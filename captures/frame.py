@@ -1,0 +1,28 @@
+"""Frame: one captured frame as read from a file or an interface, with no protocol parsing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Frame:
+    """Raw bytes plus capture metadata; the unit every capture backend yields.
+
+    `timestamp_ns` is nanoseconds since the Unix epoch (integers keep tshark's nine
+    decimals exact); `wire_len` is the original length, `data` holds only what was captured.
+    """
+
+    number: int
+    timestamp_ns: int
+    data: bytes
+    wire_len: int
+    linktype: int
+    interface_id: int = 0
+    interface_name: str | None = None
+    comments: tuple[str, ...] = field(default=())
+    file_offset: int = -1
+
+    @property
+    def cap_len(self) -> int:
+        return len(self.data)

@@ -1,0 +1,64 @@
+"""Regenerate the tshark golden files: `python tests/golden/make_goldens.py [GROUP...]`.
+
+For each field group `tests/golden/fields/GROUP.txt` (one Wireshark field name a line) and
+each capture in `tests/data/`, runs tshark 4.0 and writes `tests/golden/out/GROUP/CAPTURE.tsv`.
+Review the result as a diff before committing. The exact command is TSHARK_COMMAND below.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent / "data"
+
+# Preferences: verify checksums (Wireshark's default is not to), and leave IP fragments and
+# TCP segments unreassembled, since the core dissectors look at one frame at a time.
+PREFS = [
+    "ip.check_checksum:TRUE",
+    "tcp.check_checksum:TRUE",
+    "udp.check_checksum:TRUE",
+    "ip.defragment:FALSE",
+    "ipv6.defragment:FALSE",
+    "tcp.desegment_tcp_streams:FALSE",
+]
+TSHARK_COMMAND = ["tshark", "-n", "-T", "fields", "-E", "header=y", "-E", "occurrence=a", "-E", "aggregator=,"]
+
+
+def captures() -> list[Path]:
+    names = ("*.pcap", "*.pcapng", "*.pcap.gz", "*.pcapng.gz")
+    return sorted({path for pattern in names for path in DATA.glob(pattern)})
+
+
+def command(capture: Path, fields: list[str]) -> list[str]:
+    cmd = [*TSHARK_COMMAND]
+    for pref in PREFS:
+        cmd += ["-o", pref]
+    cmd += ["-r", str(capture)]
+    for name in fields:
+        cmd += ["-e", name]
+    return cmd
+
+
+def read_fields(group: str) -> list[str]:
+    lines = (HERE / "fields" / f"{group}.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def main(groups: list[str]) -> None:
+    if not groups:
+        groups = sorted(path.stem for path in (HERE / "fields").glob("*.txt"))
+    for group in groups:
+        fields = read_fields(group)
+        out_dir = HERE / "out" / group
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for capture in captures():
+            result = subprocess.run(command(capture, fields), capture_output=True, check=True)
+            (out_dir / f"{capture.name}.tsv").write_bytes(result.stdout)
+        print(f"{group}: {len(fields)} fields x {len(captures())} captures")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
