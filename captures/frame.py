@@ -22,6 +22,8 @@ class Frame:
     interface_name: str | None = None
     comments: tuple[str, ...] = field(default=())
     file_offset: int = -1
+    # Decimal digits of timestamp resolution the file records (6 for µs pcap, 9 for ns).
+    ts_digits: int = 6
 
     @property
     def cap_len(self) -> int:
