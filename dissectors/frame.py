@@ -77,7 +77,8 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next:
     generated(layer, "frame.marked", "[Frame is marked: False]", False)
     generated(layer, "frame.ignored", "[Frame is ignored: False]", False)
     layer.add(Field("frame.protocols", "[Protocols in frame: ]", "", "", -1, 0, generated=True))
-    return Next("link", (frame.linktype,), 0, cap)
+    # The link layer may run to the wire length: bytes past `cap` are snapped, not missing.
+    return Next("link", (frame.linktype,), 0, max(wire, cap))
 
 
 def register(registry: Registry) -> None:

@@ -5,7 +5,7 @@
 #   sudo tests/data/record.sh            # record everything
 #   sudo tests/data/record.sh http dns   # only some sections
 #
-# Sections: http dns dhcp icmp frag ipv6 tcprst sll nano pcapng sample variants
+# Sections: http dns dhcp icmp frag ipv6 tcprst vlan sll nano pcapng sample variants
 #
 # Safety: all traffic stays inside private namespaces (ls-a, ls-b, ls-c) joined by
 # veth pairs, addressed 10.77.0.0/24, 10.77.1.0/24 and fd77::/64. The host's
@@ -431,8 +431,8 @@ rec_frag() {
     cap_start "$NS_A" a0 "$OUT/frag.pcap"
     inA ping -n -c 2 -i 0.3 -s 4000 10.77.0.2                # 3 fragments each way
     inA "$PY" "$TMP/udpsend.py" 10.77.0.2 7007 5000          # UDP 5000 B, echoed back
-    inA ip link set a0 mtu 1280
-    inA "$PY" "$TMP/udpsend.py" 10.77.0.2 7007 3000          # 1280-MTU fragments out, 1500 back
+    inA ip link set a0 mtu 1280; inB ip link set b0 mtu 1280
+    inA "$PY" "$TMP/udpsend.py" 10.77.0.2 7007 3000          # 1280-MTU fragments both ways
     cap_stop 1
 }
 
@@ -518,7 +518,7 @@ rec_pcapng() {
     cap_stop 0.5
     cat "$TMP/sec1.pcapng" "$TMP/sec2.pcapng" > "$OUT/multi-section.pcapng"
     # packet comments + a section (capture) comment
-    editcap -a 1:"first packet comment" -a 3:"third packet: echo reply" \
+    editcap -a 1:"first packet comment" -a 3:"third packet: second echo request" \
         --capture-comment "Layerscope test capture: ping from ls-a to ls-b, recorded by tests/data/record.sh" \
         "$TMP/sec1.pcapng" "$OUT/comments.pcapng"
 }
@@ -549,21 +549,56 @@ rec_sample() {
     cap_stop 1
 }
 
+rec_vlan() {
+    # Real 802.1Q / QinQ needs the kernel's 8021q module. Where it exists, record live
+    # (capture on the PARENT veth so the tags are visible); where it does not (the
+    # machine these files were first made on), make_variants.py derives vlan.pcap and
+    # qinq.pcap by inserting tags into icmp.pcap's real frames.
+    log "vlan.pcap / qinq.pcap"
+    setup_pair
+    if ! inA ip link add link a0 name a0.100 type vlan id 100 2>/dev/null; then
+        echo "no kernel VLAN support here: vlan.pcap/qinq.pcap will be derived by make_variants.py" >&2
+        return 0
+    fi
+    inB ip link add link b0 name b0.100 type vlan id 100
+    inA ip link add link a0 name a0.200 type vlan protocol 802.1ad id 200
+    inB ip link add link b0 name b0.200 type vlan protocol 802.1ad id 200
+    inA ip link add link a0.200 name a0.300 type vlan id 300
+    inB ip link add link b0.200 name b0.300 type vlan id 300
+    local i
+    for i in a0.100 a0.200 a0.300; do inA sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" || true; inA ip link set "$i" up; done
+    for i in b0.100 b0.200 b0.300; do inB sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" || true; inB ip link set "$i" up; done
+    inA ip addr add 10.77.100.1/24 dev a0.100; inB ip addr add 10.77.100.2/24 dev b0.100
+    inA ip addr add 10.77.3.1/24 dev a0.300;   inB ip addr add 10.77.3.2/24 dev b0.300
+    sleep 0.3
+    cap_start "$NS_A" a0 "$OUT/vlan.pcap" vlan 100
+    inA ping -n -c 3 -i 0.2 10.77.100.2
+    inA "$PY" "$TMP/udpsend.py" 10.77.100.2 33433 32
+    cap_stop 1
+    cap_start "$NS_A" a0 "$OUT/qinq.pcap"
+    inA ping -n -c 3 -i 0.2 10.77.3.2
+    cap_stop 1
+    touch "$TMP/real-vlan"
+}
+
 rec_variants() {
     log "variants (make_variants.py)"
-    "$PY" "$HERE/make_variants.py" "$OUT"
+    local skip=()
+    [ -e "$TMP/real-vlan" ] && skip=(--no-vlan)
+    "$PY" "$HERE/make_variants.py" "${skip[@]}" "$OUT"
 }
 
 # ---------------------------------------------------------------- main
-ALL=(http dns dhcp icmp frag ipv6 tcprst sll nano pcapng sample variants)
+ALL=(http dns dhcp icmp frag ipv6 tcprst vlan sll nano pcapng sample variants)
 SECTIONS=("$@"); [ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=("${ALL[@]}")
 write_helpers
 for s in "${SECTIONS[@]}"; do
     case "$s" in
-        http|dns|dhcp|icmp|frag|ipv6|tcprst|sll|nano|pcapng|sample|variants) "rec_$s" ;;
+        http|dns|dhcp|icmp|frag|ipv6|tcprst|vlan|sll|nano|pcapng|sample|variants) "rec_$s" ;;
         *) echo "unknown section: $s (known: ${ALL[*]})" >&2; exit 2 ;;
     esac
 done
 del_ns
+chmod 644 "$OUT"/*.pcap "$OUT"/*.pcapng "$OUT"/*.gz "$SAMPLES"/*.pcapng 2>/dev/null || true
 log "done"
 ls -l "$OUT" "$SAMPLES" >&2 || true
