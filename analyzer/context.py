@@ -43,6 +43,8 @@ class PacketContext:
     ip_dst: bytes = b""
     ip_proto: int = -1
     ip_payload_len: int = -1  # bytes the network layer says its payload has (for pseudo-headers)
+    # True when the payload is one fragment of a larger datagram (its checksum cannot be verified).
+    ip_fragmented: bool = False
     src_port: int = -1
     dst_port: int = -1
     # True while dissecting the packet quoted inside an ICMP/ICMPv6 error message.

@@ -81,6 +81,11 @@ class Layer:
     ("Internet Protocol Version 4, Src: 10.0.0.1, Dst: 10.0.0.2"). `depth` is 0 for the
     ordinary stack and 1+ for layers nested inside another, such as the packet an ICMP error
     quotes, which Wireshark shows inside the ICMP tree.
+
+    The range (`offset`, `length`) is the layer's whole PDU: its header, the payload it
+    hands to the next layer, and any trailer it records (Ethernet padding). A dissector may
+    narrow it to the length its header declares, never below the bytes of its own fields;
+    the pipeline widens it to cover the payload handed on. Every field lies inside it.
     """
 
     proto: str

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from captures.frame import Frame
 from analyzer.context import FrameTimes, PacketContext, Preferences
 from analyzer.cursor import ByteCursor, Truncated, generated
 from analyzer.model import Dissection, Field, Layer, Severity
 from analyzer.registry import Next, Protocol, Registry
+from captures.frame import Frame
 
 # A frame never has more layers than this; a loop in the bindings stops here.
 MAX_LAYERS = 48
+# Ethernet's minimum frame without FCS: shorter payloads are padded up to it.
+ETHERNET_MIN_FRAME = 60
 
 _default_registry: Registry | None = None
 
@@ -64,9 +66,13 @@ def dissect_frame(
         dissection.layers.append(layer)
         ctx.protocols.append(protocol.name)
         following = _run(protocol, layer, ByteCursor(data, step.offset, step.end), ctx, strict)
+        if following is not None:
+            # A layer's range is its whole PDU: the header plus the payload it hands on.
+            _cover(layer, following.end)
         if parent_layer is not None and parent_step is not None and parent_step.trailer:
             claimed_end = following.end if following is not None else layer.end
             _add_trailer(parent_layer, parent_step, claimed_end, data)
+            _cover(parent_layer, min(parent_step.end, len(data)))
         if following is not None and following.nested:
             ctx.depth += 1
             ctx.in_error = True
@@ -117,14 +123,55 @@ def _run(
         return None
 
 
+def _cover(layer: Layer, end: int) -> None:
+    """Widen a layer's range to reach `end` (never narrows it)."""
+    if end > layer.end:
+        layer.length = end - layer.offset
+
+
 def _add_trailer(parent: Layer, step: Next, claimed_end: int, data: bytes) -> None:
-    """Record the bytes of the parent's payload that the child did not claim."""
+    """Record the bytes of the parent's payload that the child did not claim.
+
+    For an Ethernet-style "<proto>.padding" trailer, tshark 4.0 calls the bytes up to the
+    60-byte minimum frame "Padding" when they are all zeros, and the rest "<proto>.trailer".
+    """
     end = min(step.end, len(data))
     if step.trailer is None or claimed_end >= end or claimed_end < step.offset:
         return
-    extra = data[claimed_end:end]
-    label = "Padding" if step.trailer.endswith("padding") else "Trailer"
-    parent.add(Field(step.trailer, f"{label}: {extra.hex()}", extra, extra.hex(), claimed_end, len(extra)))
+    if not step.trailer.endswith(".padding"):
+        extra = data[claimed_end:end]
+        parent.add(
+            Field(step.trailer, f"Trailer: {extra.hex()}", extra, extra.hex(), claimed_end, len(extra))
+        )
+        return
+    padding_end = min(max(claimed_end, ETHERNET_MIN_FRAME), end)
+    padding = data[claimed_end:padding_end]
+    if padding and padding.count(0) != len(padding):
+        padding, padding_end = b"", claimed_end
+    if padding:
+        parent.add(
+            Field(
+                step.trailer, f"Padding: {padding.hex()}", padding, padding.hex(), claimed_end, len(padding)
+            )
+        )
+    trailer = data[padding_end:end]
+    if trailer:
+        name = step.trailer.removesuffix(".padding") + ".trailer"
+        parent.add(
+            Field(name, f"Trailer: {trailer.hex()}", trailer, trailer.hex(), padding_end, len(trailer))
+        )
+        parent.problem(
+            "eth.padding_bad",
+            "Padding was assumed, and an undecoded trailer exists. Some of the trailer may have been"
+            " consumed by padding."
+            if padding
+            else "Didn't find padding of zeros, and an undecoded trailer exists."
+            " There may be padding of non-zeros.",
+            Severity.NOTE,
+            padding_end,
+            len(trailer),
+            group="Protocol",
+        )
 
 
 def _finish_frame_layer(dissection: Dissection, ctx: PacketContext) -> None:

@@ -24,6 +24,8 @@ class Frame:
     file_offset: int = -1
     # Decimal digits of timestamp resolution the file records (6 for µs pcap, 9 for ns).
     ts_digits: int = 6
+    # False for pcapng Simple Packet Blocks, which record no time (tshark leaves time fields empty).
+    has_timestamp: bool = True
 
     @property
     def cap_len(self) -> int:

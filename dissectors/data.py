@@ -7,8 +7,8 @@ from analyzer.cursor import ByteCursor, generated
 from analyzer.model import Field, Layer
 from analyzer.registry import Next, Protocol, Registry
 
-# How many payload bytes the label previews before eliding.
-PREVIEW_BYTES = 24
+# How many payload bytes the label previews before eliding with "…", as tshark 4.0 does.
+PREVIEW_BYTES = 36
 
 
 def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None:
@@ -16,7 +16,7 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None
     payload = cursor.rest()
     layer.offset, layer.length = start, len(payload)
     layer.label = f"Data ({len(payload)} bytes)"
-    preview = payload[:PREVIEW_BYTES].hex() + ("..." if len(payload) > PREVIEW_BYTES else "")
+    preview = payload[:PREVIEW_BYTES].hex() + ("\u2026" if len(payload) > PREVIEW_BYTES else "")
     layer.add(Field("data.data", f"Data: {preview}", payload, payload.hex(), start, len(payload)))
     generated(layer, "data.len", f"[Length: {len(payload)}]", len(payload))
     if cursor.declared_remaining > 0 and cursor.limit < cursor.end:

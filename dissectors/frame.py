@@ -14,7 +14,7 @@ ENCAPSULATIONS: dict[int, tuple[int, str]] = {
     0: (15, "NULL/Loopback"),
     1: (1, "Ethernet"),
     101: (7, "Raw IP"),
-    108: (15, "OpenBSD loopback"),
+    108: (174, "OpenBSD loopback"),
     113: (25, "Linux cooked-mode capture v1"),
     228: (129, "Raw IPv4"),
     229: (130, "Raw IPv6"),
@@ -48,7 +48,10 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next:
     layer.offset, layer.length = 0, cap
     if interface is not None:
         iface = generated(
-            layer, "frame.interface_id", f"Interface id: {frame.interface_id} ({interface})", frame.interface_id
+            layer,
+            "frame.interface_id",
+            f"Interface id: {frame.interface_id} ({interface})",
+            frame.interface_id,
         )
         generated(iface, "frame.interface_name", f"Interface name: {interface}", interface)
     for comment in frame.comments:
@@ -57,7 +60,9 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next:
     generated(layer, "frame.encap_type", f"Encapsulation type: {encap_name} ({encap})", encap)
     stamp = frame.timestamp_ns
     generated(layer, "frame.time", f"Arrival Time: {format_abs_time(stamp)}", stamp, format_abs_time(stamp))
-    generated(layer, "frame.offset_shift", "[Time shift for this packet: 0.000000000 seconds]", 0.0, "0.000000000")
+    generated(
+        layer, "frame.offset_shift", "[Time shift for this packet: 0.000000000 seconds]", 0.0, "0.000000000"
+    )
     epoch = format_seconds(stamp)
     generated(layer, "frame.time_epoch", f"Epoch Time: {epoch} seconds", stamp / 1e9, epoch)
     times = ctx.times

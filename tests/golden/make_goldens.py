@@ -47,7 +47,17 @@ def read_fields(group: str) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
+def write_chains() -> None:
+    """tshark's `frame.protocols` per frame: which protocols it ran, to align with ours."""
+    out_dir = HERE / "out" / "chains"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for capture in captures():
+        result = subprocess.run(command(capture, ["frame.protocols"]), capture_output=True, check=True)
+        (out_dir / f"{capture.name}.chain").write_bytes(result.stdout)
+
+
 def main(groups: list[str]) -> None:
+    write_chains()
     if not groups:
         groups = sorted(path.stem for path in (HERE / "fields").glob("*.txt"))
     for group in groups:

@@ -1,0 +1,284 @@
+"""PacketIndex: one fast pass over a capture into compact per-packet columns (arrays, not objects).
+
+Each packet costs a fixed number of bytes in `array` columns (see BYTES_PER_PACKET): file
+offset, timestamp, lengths, Protocol-column code, interned Source/Destination ids, ports, TCP
+flags, link type and interface, plus the few cross-frame values the summary's Info needs (TCP
+sequence bases and window scale, the echo request a reply answers), so any row can be rebuilt
+on demand without replaying the capture. Packet bytes are re-read through the file offset when
+the capture reader can seek to a record; otherwise (gzip, stdin) they are kept in one bytearray.
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from collections.abc import Iterable, Iterator
+from os import PathLike
+from typing import NamedTuple
+
+import captures.pcapfile as pcapfile
+from analyzer.summary import Summarizer, SummaryRow
+from captures.pcapfile import RawRecord
+
+_HAS_PORTS = 1
+
+# (typecode, attribute) for every per-packet column; the sum of item sizes is the cost a packet.
+_COLUMNS = (
+    ("q", "file_offset"),
+    ("q", "timestamp_ns"),
+    ("I", "cap_len"),
+    ("I", "wire_len"),
+    ("B", "protocol_code"),
+    ("I", "source_id"),
+    ("I", "destination_id"),
+    ("H", "src_port"),
+    ("H", "dst_port"),
+    ("H", "tcp_flags"),
+    ("B", "bits"),
+    ("B", "linktype_code"),
+    ("H", "interface_id"),
+    ("B", "ts_digits"),
+    ("I", "state_a"),
+    ("I", "state_b"),
+    ("b", "win_scale"),
+)
+BYTES_PER_PACKET = sum(array(code).itemsize for code, _name in _COLUMNS)
+
+
+class IndexColumns(NamedTuple):
+    """The indexed values of one packet (ports are -1 when the packet has none)."""
+
+    number: int
+    file_offset: int
+    timestamp_ns: int
+    cap_len: int
+    wire_len: int
+    protocol: str
+    source: str
+    destination: str
+    src_port: int
+    dst_port: int
+    tcp_flags: int
+    linktype: int
+    interface_id: int
+    ts_digits: int
+
+
+class _Interner:
+    """Strings to small ids and back; one table for the whole capture."""
+
+    def __init__(self, limit: int) -> None:
+        self.ids: dict[str, int] = {}
+        self.values: list[str] = []
+        self.limit = limit
+
+    def id(self, value: str) -> int:
+        found = self.ids.get(value)
+        if found is None:
+            if len(self.values) >= self.limit:
+                raise OverflowError(f"more than {self.limit} distinct values")
+            found = self.ids[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+
+class _Replay(Summarizer):
+    """A summarizer for one stored packet: cross-frame values come from the index."""
+
+    def __init__(self, resolve_names: bool, state: tuple[int, int, int]) -> None:
+        super().__init__(resolve_names=resolve_names)
+        self._stored = state
+
+    def _tcp_state(
+        self,
+        src: bytes,
+        dst: bytes,
+        sport: int,
+        dport: int,
+        seq: int,
+        ack: int,
+        flags: int,
+        data: bytes,
+        at: int,
+        hlen: int,
+    ) -> tuple[int, int, int]:
+        return self._stored
+
+    def _pair(
+        self, number: int, request: bool, src: bytes, dst: bytes, family: int, ident: int, seq: int
+    ) -> str:
+        found = self._stored[0]
+        if request or not found:
+            return ""
+        self._state = (found, 0, 0)
+        return f" (request in {found})"
+
+
+class PacketIndex:
+    """Columnar summary of a whole capture: `len()`, `columns(i)`, `summary(i)`, `record(i)`."""
+
+    def __init__(self, path: str | None = None, resolve_names: bool = False, keep_bytes: bool = True) -> None:
+        self.path = path
+        self.resolve_names = resolve_names
+        for code, name in _COLUMNS:
+            setattr(self, name, array(code))
+        self._protocols = _Interner(256)
+        self._addresses = _Interner(2**32 - 1)
+        self._linktypes = _Interner(256)
+        # Packet bytes for sources that cannot be re-read by offset.
+        self._keep_bytes = keep_bytes
+        self._data = bytearray()
+        self._data_at = array("q")
+        self._reader: pcapfile.CaptureReader | None = None
+
+    # -- building -------------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, path: str | PathLike[str], resolve_names: bool = False) -> PacketIndex:
+        """Index a capture file in one pass.
+
+        An uncompressed regular file stays open (mapped) so packets are re-read by offset;
+        for anything else the packet bytes are kept in memory. Call `close()` when done.
+        """
+        name = str(path)
+        reader = pcapfile.open_capture(path)
+        seekable = not reader.info.compressed and name != "-" and os.path.isfile(name)
+        index = cls(name, resolve_names, keep_bytes=not seekable)
+        try:
+            index.extend(pcapfile.iter_records(reader))
+        finally:
+            if seekable:
+                index._reader = reader
+            else:
+                reader.close()
+        return index
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def __enter__(self) -> PacketIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def extend(self, records: Iterable[RawRecord]) -> None:
+        """Append records in capture order (also how a live capture grows its index)."""
+        summarizer = Summarizer(resolve_names=self.resolve_names)
+        summarize = summarizer.summarize
+        protocol_id, address_id, linktype_id = self._protocols.id, self._addresses.id, self._linktypes.id
+        columns = [getattr(self, name).append for _code, name in _COLUMNS]
+        (
+            add_offset,
+            add_ts,
+            add_cap,
+            add_wire,
+            add_proto,
+            add_src,
+            add_dst,
+            add_sport,
+            add_dport,
+            add_flags,
+            add_bits,
+            add_link,
+            add_iface,
+            add_digits,
+            add_state_a,
+            add_state_b,
+            add_scale,
+        ) = columns
+        keep = self._keep_bytes
+        data_store, data_at = self._data, self._data_at
+        number = len(self)
+        for record in records:
+            offset, stamp, wire_len, linktype, digits, iface, data = record
+            number += 1
+            row = summarize(number, stamp, wire_len, linktype, digits, data)
+            sport, dport = summarizer._sport, summarizer._dport
+            state_a, state_b, scale = summarizer._state
+            add_offset(offset)
+            add_ts(stamp)
+            add_cap(len(data))
+            add_wire(wire_len)
+            add_proto(protocol_id(row.protocol))
+            add_src(address_id(row.source))
+            add_dst(address_id(row.destination))
+            add_sport(sport if sport >= 0 else 0)
+            add_dport(dport if dport >= 0 else 0)
+            add_flags(summarizer._flags)
+            add_bits(_HAS_PORTS if sport >= 0 else 0)
+            add_link(linktype_id(str(linktype)))
+            add_iface(iface)
+            add_digits(digits)
+            add_state_a(state_a & 0xFFFFFFFF)
+            add_state_b(state_b & 0xFFFFFFFF)
+            add_scale(max(min(scale, 127), -128))
+            if keep:
+                data_at.append(len(data_store))
+                data_store += data
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.__dict__["timestamp_ns"])
+
+    def __iter__(self) -> Iterator[IndexColumns]:
+        for i in range(len(self)):
+            yield self.columns(i)
+
+    @property
+    def bytes_per_packet(self) -> int:
+        return BYTES_PER_PACKET
+
+    def columns(self, i: int) -> IndexColumns:
+        """The indexed values of packet `i` (0-based; the frame number is i + 1)."""
+        col = self.__dict__
+        has_ports = col["bits"][i] & _HAS_PORTS
+        return IndexColumns(
+            i + 1,
+            col["file_offset"][i],
+            col["timestamp_ns"][i],
+            col["cap_len"][i],
+            col["wire_len"][i],
+            self._protocols.values[col["protocol_code"][i]],
+            self._addresses.values[col["source_id"][i]],
+            self._addresses.values[col["destination_id"][i]],
+            col["src_port"][i] if has_ports else -1,
+            col["dst_port"][i] if has_ports else -1,
+            col["tcp_flags"][i],
+            int(self._linktypes.values[col["linktype_code"][i]]),
+            col["interface_id"][i],
+            col["ts_digits"][i],
+        )
+
+    def data(self, i: int) -> bytes:
+        """The captured bytes of packet `i`."""
+        if self._keep_bytes:
+            start = self._data_at[i]
+            end = self._data_at[i + 1] if i + 1 < len(self._data_at) else len(self._data)
+            return bytes(self._data[start:end])
+        if self._reader is None:
+            raise ValueError("the index was closed; its packet bytes are no longer readable")
+        return self._reader.read_record_at(self.__dict__["file_offset"][i], i + 1).data
+
+    def record(self, i: int) -> RawRecord:
+        c = self.columns(i)
+        return (
+            c.file_offset,
+            c.timestamp_ns,
+            c.wire_len,
+            c.linktype,
+            c.ts_digits,
+            c.interface_id,
+            self.data(i),
+        )
+
+    def summary(self, i: int) -> SummaryRow:
+        """The summary row of packet `i`, rebuilt from its bytes and its stored cross-frame state."""
+        col = self.__dict__
+        state = (col["state_a"][i], col["state_b"][i], col["win_scale"][i])
+        replay = _Replay(self.resolve_names, state)
+        c = self.columns(i)
+        return replay.summarize(i + 1, c.timestamp_ns, c.wire_len, c.linktype, c.ts_digits, self.data(i))

@@ -1,0 +1,49 @@
+"""`layerscope read` summary lines against tshark's: every -t time format, and whole lines."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+ENV = {**os.environ, "TZ": "UTC"}
+pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark (the oracle) is not installed")
+
+
+def ours(*argv: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "analyzer", "read", *argv], capture_output=True, text=True, env=ENV, check=True
+    )
+    return done.stdout.splitlines()
+
+
+def theirs(*argv: str) -> list[str]:
+    done = subprocess.run(["tshark", *argv], capture_output=True, text=True, env=ENV, check=True)
+    return done.stdout.splitlines()
+
+
+def time_column(line: str, time_format: str) -> list[str]:
+    # Number, then the time: one token, or two when it carries a date (ad, ud).
+    words = line.split()
+    return words[1:3] if time_format in ("ad", "ud") else words[1:2]
+
+
+@pytest.mark.parametrize("time_format", ["r", "a", "ad", "d", "dd", "e", "u", "ud"])
+@pytest.mark.parametrize("capture", ["icmp.pcap", "nano.pcap", "multi.pcapng"])
+def test_time_formats_equal_tshark(time_format: str, capture: str) -> None:
+    path = str(DATA / capture)
+    got = [time_column(line, time_format) for line in ours("-r", path, "-t", time_format)]
+    want = [time_column(line, time_format) for line in theirs("-r", path, "-t", time_format)]
+    assert len(want) > 5
+    assert got == want
+
+
+def test_summary_lines_and_count_equal_tshark() -> None:
+    path = str(DATA / "icmp.pcap")
+    assert ours("-r", path) == theirs("-r", path)
+    assert ours("-n", "-c", "5", "-r", path) == theirs("-n", "-c", "5", "-r", path)

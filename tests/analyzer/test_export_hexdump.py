@@ -1,0 +1,62 @@
+"""Hex dumps: tshark -x's layout from hex literals, and byte-for-byte against tshark on real captures."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analyzer.export.hexdump import hexdump, hexdump_sources, offset_digits
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+# tshark's default reassembly adds "Reassembled ..." sources; we dump single frames.
+NO_REASSEMBLY = [
+    "-o",
+    "ip.defragment:FALSE",
+    "-o",
+    "ipv6.defragment:FALSE",
+    "-o",
+    "tcp.desegment_tcp_streams:FALSE",
+]
+
+
+def test_full_and_short_lines() -> None:
+    data = bytes.fromhex("ffffffffffff0277 0000000a08060001 41 7f 80 20 0a")
+    assert hexdump(data) == (
+        "0000  ff ff ff ff ff ff 02 77 00 00 00 0a 08 06 00 01   .......w........\n"
+        "0010  41 7f 80 20 0a                                    A.. .\n"
+    )
+
+
+def test_empty_and_wide_offsets() -> None:
+    assert hexdump(b"") == ""
+    assert offset_digits(0x10000) == 4
+    assert offset_digits(0x10001) == 5
+    assert hexdump(bytes(0x10001)).splitlines()[-1].startswith("10000  00 ")
+
+
+def test_several_sources_get_headers() -> None:
+    assert hexdump_sources([("Frame", b"a")]) == hexdump(b"a")
+    assert hexdump_sources([("Frame", b"a"), ("Reassembled TCP", b"bc")]) == (
+        "Frame (1 bytes):\n" + hexdump(b"a") + "Reassembled TCP (2 bytes):\n" + hexdump(b"bc")
+    )
+
+
+def captures() -> list[Path]:
+    return sorted(path for pattern in ("*.pcap", "*.pcapng") for path in DATA.glob(pattern))
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark (the oracle) is not installed")
+@pytest.mark.parametrize("capture", captures(), ids=lambda path: path.name)
+def test_read_x_equals_tshark_x(capture: Path) -> None:
+    ours = subprocess.run(
+        [sys.executable, "-m", "analyzer", "read", "-x", "-r", str(capture)], capture_output=True, check=False
+    )
+    theirs = subprocess.run(
+        ["tshark", "-x", *NO_REASSEMBLY, "-r", str(capture)], capture_output=True, check=False
+    )
+    assert ours.returncode == theirs.returncode
+    assert ours.stdout == theirs.stdout
