@@ -16,6 +16,7 @@ Value = int | float | bool | str | bytes | None
 class Severity(IntEnum):
     """Wireshark's expert-info severities, in increasing order."""
 
+    COMMENT = 0  # a packet comment shown as expert info
     CHAT = 1
     NOTE = 2
     WARNING = 3
@@ -23,14 +24,15 @@ class Severity(IntEnum):
 
     @property
     def label(self) -> str:
-        return {1: "Chat", 2: "Note", 3: "Warning", 4: "Error"}[self.value]
+        return {0: "Comment", 1: "Chat", 2: "Note", 3: "Warning", 4: "Error"}[self.value]
 
 
 @dataclass(slots=True)
 class Problem:
     """A non-fatal finding about a layer: stable dotted code, severity, message, byte range.
 
-    `offset` is -1 for findings that are not about particular bytes.
+    `offset` is -1 for findings that are not about particular bytes; `about` may then name the
+    byte-less field the finding belongs under (a packet comment's expert item).
     """
 
     code: str
@@ -39,6 +41,7 @@ class Problem:
     offset: int = -1
     length: int = 0
     group: str = "Malformed"
+    about: Field | None = None
 
 
 @dataclass(slots=True)

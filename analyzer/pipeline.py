@@ -44,13 +44,17 @@ def dissect_frame(
     ctx = PacketContext(frame=frame, prefs=prefs or Preferences(), times=times)
     dissection = Dissection(frame)
     data = frame.data
-    step: Next | None = Next("frame", ("frame",), 0, max(frame.wire_len, len(data)))
+    # Packet comments come first: tshark shows them as their own tree before the Frame tree.
+    first = "pkt_comment" if frame.comments else "frame"
+    step: Next | None = Next("frame", (first,), 0, max(frame.wire_len, len(data)))
     parent_layer: Layer | None = None
     parent_step: Next | None = None
     while step is not None and len(dissection.layers) < MAX_LAYERS:
         protocol = registry.resolve(step, data, ctx)
         if protocol is None:
             if step.offset >= min(step.end, len(data)):
+                if parent_layer is not None and step.offset < step.end:
+                    _report_uncaptured(parent_layer, step, len(data))
                 break
             protocol = registry.protocols.get("data")
             if protocol is None:
@@ -73,12 +77,22 @@ def dissect_frame(
             claimed_end = following.end if following is not None else layer.end
             _add_trailer(parent_layer, parent_step, claimed_end, data)
             _cover(parent_layer, min(parent_step.end, len(data)))
-        if following is not None and following.nested:
-            ctx.depth += 1
-            ctx.in_error = True
+        if following is not None:
+            _place_next(following, layer, ctx)
         parent_layer, parent_step, step = layer, following, following
     _finish_frame_layer(dissection, ctx)
     return dissection
+
+
+def _place_next(following: Next, layer: Layer, ctx: PacketContext) -> None:
+    """The tree depth of the layers that follow, as the step asks (see Next)."""
+    if following.nested:
+        ctx.depth = layer.depth + 1
+        ctx.in_error = True
+    elif following.inside:
+        ctx.depth = layer.depth + 1
+    elif following.at_root:
+        ctx.depth = 0
 
 
 def _run(
@@ -87,13 +101,20 @@ def _run(
     try:
         return protocol.dissect(cursor, layer, ctx)
     except Truncated as cut:
+        if ctx.in_error and not cut.snapped and ctx.frame.cap_len >= ctx.frame.wire_len:
+            # A packet quoted by an ICMP error may stop anywhere (RFC 792 asks for 8 bytes of
+            # it): like Wireshark's ICMP, which ignores ReportedBoundsError there, keep what
+            # was read and report nothing.
+            return None
+        # A read may start past the captured end; the Problem's range stays inside the frame.
+        where = min(cut.offset, len(cursor.data))
         if cut.snapped:
             layer.problem(
                 f"{protocol.name}.truncated",
                 f"Packet size limited during capture: {protocol.short} truncated",
                 Severity.WARNING,
-                cut.offset,
-                max(len(cursor.data) - cut.offset, 0),
+                where,
+                len(cursor.data) - where,
             )
         else:
             layer.problem(
@@ -101,8 +122,8 @@ def _run(
                 f"Malformed {protocol.short}: needed {cut.wanted} bytes at offset {cut.offset},"
                 f" past the end of its data at {cursor.end}",
                 Severity.ERROR,
-                cut.offset,
-                max(min(cursor.limit, len(cursor.data)) - cut.offset, 0),
+                where,
+                max(cursor.limit - where, 0),
             )
         return None
     except RecursionError:
@@ -117,10 +138,24 @@ def _run(
             f"{protocol.name}.dissector_bug",
             f"Dissector failed: {type(bug).__name__}: {bug}",
             Severity.ERROR,
-            layer.offset,
-            layer.length,
+            min(layer.offset, len(cursor.data)),
+            max(min(layer.end, len(cursor.data)) - layer.offset, 0),
         )
         return None
+
+
+def _report_uncaptured(layer: Layer, step: Next, captured_end: int) -> None:
+    """A payload handed on with none of its bytes captured: no layer will read it, so the
+    layer that handed it on says the capture cut it (as data.truncated does for a partial one)."""
+    missing = step.end - max(step.offset, captured_end)
+    layer.problem(
+        f"{layer.proto}.truncated",
+        f"Packet size limited during capture: {missing} bytes of {layer.short_name or layer.proto}"
+        " payload not captured",
+        Severity.WARNING,
+        captured_end,
+        0,
+    )
 
 
 def _cover(layer: Layer, end: int) -> None:
@@ -176,10 +211,10 @@ def _add_trailer(parent: Layer, step: Next, claimed_end: int, data: bytes) -> No
 
 def _finish_frame_layer(dissection: Dissection, ctx: PacketContext) -> None:
     """Fill in frame.protocols now that every layer is known."""
-    if not dissection.layers or dissection.layers[0].proto != "frame":
+    frame_layer = dissection.layer("frame")
+    if frame_layer is None:
         return
-    chain = ":".join(name for name in ctx.protocols if name != "frame")
-    frame_layer = dissection.layers[0]
+    chain = ":".join(name for name in ctx.protocols if name not in ("frame", "pkt_comment"))
     for item in frame_layer.children:
         if item.name == "frame.protocols":
             item.value = chain

@@ -19,7 +19,10 @@ class Next:
     `keys` are tried in order (a TCP segment offers its lower port first, as Wireshark
     does). `nested` makes the following layers children of this one (an ICMP error's
     quoted packet). `trailer` names the field ("eth.padding") that records bytes of this
-    range the next layer does not claim.
+    range the next layer does not claim. Where the next layer shows in the tree otherwise
+    follows Wireshark's calls: `inside` puts it under this layer without starting a quoted
+    packet (ICMP echo data); `at_root` puts it back at the top level (UDP hands its payload
+    to the root of the tree, so a quoted datagram's payload shows after the ICMP tree).
     """
 
     table: str
@@ -28,6 +31,8 @@ class Next:
     end: int
     nested: bool = False
     trailer: str | None = None
+    inside: bool = False
+    at_root: bool = False
 
 
 Dissect = Callable[[ByteCursor, Layer, PacketContext], "Next | None"]

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from os import PathLike
 
 from analyzer.context import FrameTimes, Preferences
 from analyzer.model import Dissection
 from analyzer.pipeline import dissect_frame
 from analyzer.registry import Registry
+from analyzer.state.annotate import StreamAnnotator
+from captures.frame import Frame
 from captures.pcapfile import open_capture
+
+
+def dissect_frames(
+    frames: Iterable[Frame],
+    registry: Registry | None = None,
+    prefs: Preferences | None = None,
+    strict: bool = False,
+    annotate: bool = True,
+) -> Iterator[Dissection]:
+    """Dissect frames in capture order with tshark's time references (first, previous frame).
+
+    With `annotate` (the default), one forward pass of the TCP/UDP trackers adds tshark's
+    stream-dependent items (tcp.stream, relative numbers, SEQ/ACK analysis, udp.stream...).
+    """
+    annotator = StreamAnnotator() if annotate else None
+    first_ns: int | None = None
+    previous_ns: int | None = None
+    for frame in frames:
+        if first_ns is None:
+            first_ns = frame.timestamp_ns
+        prev = previous_ns if previous_ns is not None else frame.timestamp_ns
+        times = FrameTimes(first_ns, prev, prev)
+        previous_ns = frame.timestamp_ns
+        dissection = dissect_frame(frame, registry, times=times, prefs=prefs, strict=strict)
+        yield annotator.annotate(dissection) if annotator is not None else dissection
 
 
 def iter_dissections(
@@ -17,15 +44,8 @@ def iter_dissections(
     registry: Registry | None = None,
     prefs: Preferences | None = None,
     strict: bool = False,
+    annotate: bool = True,
 ) -> Iterator[Dissection]:
-    """Dissect every frame of a capture in order, with tshark's time references."""
-    first_ns: int | None = None
-    previous_ns: int | None = None
+    """Dissect every frame of a capture file in order (see `dissect_frames`)."""
     with open_capture(path) as reader:
-        for frame in reader:
-            if first_ns is None:
-                first_ns = frame.timestamp_ns
-            prev = previous_ns if previous_ns is not None else frame.timestamp_ns
-            times = FrameTimes(first_ns, prev, prev)
-            previous_ns = frame.timestamp_ns
-            yield dissect_frame(frame, registry, times=times, prefs=prefs, strict=strict)
+        yield from dissect_frames(reader, registry, prefs, strict, annotate)

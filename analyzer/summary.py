@@ -19,6 +19,7 @@ from captures.pcapfile import RawRecord
 from dissectors.ethertypes import ETHERTYPE_NAMES
 
 _U16 = struct.Struct("!H")
+_PORTS = struct.Struct("!HH")
 _U32 = struct.Struct("!I")
 _IPV4 = struct.Struct("!BBHHHBBH4s4s")
 _TCP = struct.Struct("!HHIIBBHHH")
@@ -282,8 +283,10 @@ class Summarizer:
         if mac_names is None:
             mac_names = resolved_mac_names() if resolve_names else mac_text
         self._mac_names = mac_names
-        # (src, dst, sport, dport) -> [base_seq or -1, window scale (-1 unknown, -2 none)]
-        self._tcp: dict[tuple[bytes, bytes, int, int], list[int]] = {}
+        # src + dst + sport + dport (wire bytes, `tcp_key`) -> (this direction, the other one),
+        # each [base_seq or -1, window scale (-1 unknown, -2 none)]. Byte keys let the fast
+        # path (analyzer/summary_fast.py) use one slice of an IPv4 packet as its key.
+        self._tcp: dict[bytes, tuple[list[int], list[int]]] = {}
         # (lower addr, higher addr, family, id, seq) -> frame number of the latest request
         self._echo: dict[tuple[bytes, bytes, int, int, int], int] = {}
         self.number = 0
@@ -322,6 +325,25 @@ class Summarizer:
     def facts(self) -> Facts:
         """Index facts of the packet summarized last."""
         return Facts(self._sport, self._dport, self._flags, *self._state)
+
+    def icmp_info(
+        self,
+        number: int,
+        data: bytes,
+        at: int,
+        end: int,
+        src: bytes,
+        dst: bytes,
+        hop_limit: int,
+        version: int,
+    ) -> str:
+        """The Info of an ICMP (version 4) or ICMPv6 message whose first 8 bytes are captured."""
+        self._ip_ttl = hop_limit
+        if version == 4:
+            self._icmp(number, data, at, src, dst)
+        else:
+            self._icmpv6(number, data, at, end, src, dst)
+        return self._info
 
     # -- link layer ---------------------------------------------------------------------------
 
@@ -564,15 +586,37 @@ class Summarizer:
         hlen: int,
     ) -> tuple[int, int, int]:
         """Relative-number bases and window scale, as tshark's first pass computes them."""
-        key = (src, dst, sport, dport)
-        fwd = self._tcp.get(key)
-        rev = self._tcp.get((dst, src, dport, sport))
-        if fwd is None or (flags & _SYN and fwd[0] != -1 and fwd[0] != seq):
+        return self.tcp_bases(
+            src + dst + _PORTS.pack(sport, dport), src, dst, sport, dport, seq, ack, flags, data, at, hlen
+        )
+
+    def tcp_bases(
+        self,
+        key: bytes,
+        src: bytes,
+        dst: bytes,
+        sport: int,
+        dport: int,
+        seq: int,
+        ack: int,
+        flags: int,
+        data: bytes,
+        at: int,
+        hlen: int,
+    ) -> tuple[int, int, int]:
+        """`_tcp_state` for a connection whose `key` is already known (src + dst + ports)."""
+        tcp = self._tcp
+        entry = tcp.get(key)
+        if entry is None or (flags & _SYN and entry[0][0] != -1 and entry[0][0] != seq):
             # A new connection, or a fresh SYN reusing the ports of an old one.
-            fwd = self._tcp[key] = [-1, -1]
-            rev = self._tcp[(dst, src, dport, sport)] = [-1, -1]
-        elif rev is None:
-            rev = self._tcp[(dst, src, dport, sport)] = [-1, -1]
+            fwd: list[int] = [-1, -1]
+            rev: list[int] = [-1, -1]
+            tcp[key] = (fwd, rev)
+            reverse = dst + src + _PORTS.pack(dport, sport)
+            # Both keys are one when a host talks to itself on one port: one shared direction.
+            tcp[reverse] = (rev, fwd) if reverse != key else (rev, rev)
+        else:
+            fwd, rev = entry
         if fwd[0] == -1:
             fwd[0] = seq if flags & _SYN else (seq - 1) & 0xFFFFFFFF
         if rev[0] == -1 and flags & _ACK:
@@ -790,25 +834,13 @@ def write_summary_lines(
     time_format: str = "r",
     limit: int | None = None,
     resolve_names: bool = False,
+    escape: Callable[[str], str] | None = None,
 ) -> int:
-    """Print one line a packet exactly as `tshark -r FILE` (4.0) does; return the packet count."""
-    clock = TimeColumn(time_format)
-    summarizer = Summarizer(resolve_names=resolve_names)
-    summarize = summarizer.summarize
-    text = clock.text
-    batch: list[str] = []
-    count = 0
-    for _offset, stamp, wire_len, linktype, digits, _iface, data in records:
-        if limit is not None and count >= limit:
-            break
-        count += 1
-        row = summarize(count, stamp, wire_len, linktype, digits, data)
-        batch.append(format_line(row, text(stamp, digits)))
-        if len(batch) >= 4096:
-            batch.append("")
-            out.write("\n".join(batch))
-            batch.clear()
-    if batch:
-        batch.append("")
-        out.write("\n".join(batch))
-    return count
+    """Print one line a packet exactly as `tshark -r FILE` (4.0) does; return the packet count.
+
+    `escape` is applied to every line that holds text taken from a packet (see summary_fast).
+    """
+    # The loop lives in its own module (it imports this one): an inline fast path for TCP/UDP.
+    from analyzer.summary_fast import write_lines
+
+    return write_lines(records, out, time_format, limit, resolve_names, escape)

@@ -26,6 +26,8 @@ class Frame:
     ts_digits: int = 6
     # False for pcapng Simple Packet Blocks, which record no time (tshark leaves time fields empty).
     has_timestamp: bool = True
+    # 1-based pcapng section the frame was read from (tshark's frame.section_number); 0 for pcap.
+    section: int = 0
 
     @property
     def cap_len(self) -> int:

@@ -163,6 +163,7 @@ class CaptureReader:
                 offset,
                 digits,
                 framer.last_has_timestamp,
+                _section_number(framer),
             )
 
     def read_record_at(self, file_offset: int, number: int = 0) -> Frame:
@@ -201,6 +202,7 @@ class CaptureReader:
             offset,
             digits,
             framer.last_has_timestamp,
+            _section_number(framer),
         )
 
     def close(self) -> None:
@@ -221,6 +223,12 @@ def _shown_name(framer: pcapng.PcapngFramer, local_id: int) -> str:
     interfaces = framer.info.interfaces
     name = interfaces[local_id].name if local_id < len(interfaces) else None
     return "unknown" if name is None else name
+
+
+def _section_number(framer: pcapng.PcapngFramer) -> int:
+    """The 1-based section of the record just framed, as tshark's "Section number" counts."""
+    iface = framer.last_interface
+    return iface.section + 1 if iface is not None else 0
 
 
 def _reader(path: str, src: ByteSource) -> CaptureReader:

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 from analyzer.registry import Registry
-from dissectors import arp, data, eth, frame, icmp, icmpv6, ipv4, ipv6, null, rawip, sll, tcp, udp, vlan
+from dissectors import (
+    arp,
+    data,
+    dhcp,
+    dns,
+    eth,
+    frame,
+    icmp,
+    icmpv6,
+    ipv4,
+    ipv6,
+    null,
+    rawip,
+    sll,
+    tcp,
+    udp,
+    vlan,
+)
 
 # Each module binds itself in `register`; the list is explicit so nothing is discovered
 # by scanning modules or mutating classes.
-MODULES = (frame, data, ipv4, icmp, ipv6, icmpv6, eth, vlan, arp, sll, null, rawip, tcp, udp)
+MODULES = (frame, data, ipv4, icmp, ipv6, icmpv6, eth, vlan, arp, sll, null, rawip, tcp, udp, dhcp, dns)
 
 
 def build_registry() -> Registry:

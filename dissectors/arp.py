@@ -54,6 +54,12 @@ def is_ipv4(proto_type: int, proto_size: int) -> bool:
     return proto_type in (ETHERTYPE_IPV4, AX25_P_IP) and proto_size == 4
 
 
+def zeros_at(cursor: ByteCursor, at: int, size: int) -> bool:
+    """Whether `size` bytes at `at` are all zero; False (never Truncated) where they are not
+    there, as Wireshark's tvb_memeql compares, whatever the address sizes say."""
+    return at + size <= cursor.limit and cursor.data[at : at + size] == bytes(size)
+
+
 def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None:
     start = cursor.pos
     layer.label = "Address Resolution Protocol"
@@ -78,8 +84,8 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None
         sender_proto, target_proto = cursor.peek(proto_size, spa), cursor.peek(proto_size, tpa)
         if sender_proto == target_proto:
             gratuitous = True
-            announcement = opcode == REQUEST and cursor.peek(6, tha) == bytes(6)
-        elif opcode == REQUEST and cursor.peek(6, tha) == bytes(6) and cursor.peek(4, spa) == bytes(4):
+            announcement = opcode == REQUEST and zeros_at(cursor, tha, 6)
+        elif opcode == REQUEST and zeros_at(cursor, tha, 6) and zeros_at(cursor, spa, 4):
             probe = True
     name = OPCODE_NAMES.get(opcode)
     if name is None:

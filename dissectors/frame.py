@@ -6,7 +6,7 @@ import time
 
 from analyzer.context import PacketContext
 from analyzer.cursor import ByteCursor, generated
-from analyzer.model import Field, Layer
+from analyzer.model import Field, Layer, Severity
 from analyzer.registry import Next, Protocol, Registry
 
 # Link-layer header types (tcpdump.org/linktypes) with Wireshark's encapsulation numbers.
@@ -46,6 +46,8 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next:
         f"{cap} bytes captured ({cap * 8} bits){on_iface}"
     )
     layer.offset, layer.length = 0, cap
+    if frame.section:
+        generated(layer, "frame.section_number", f"Section number: {frame.section}", frame.section)
     if interface is not None:
         iface = generated(
             layer,
@@ -54,11 +56,23 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next:
             frame.interface_id,
         )
         generated(iface, "frame.interface_name", f"Interface name: {interface}", interface)
-    for comment in frame.comments:
-        generated(layer, "frame.comment", f"Comment: {comment}", comment)
     encap, encap_name = ENCAPSULATIONS.get(frame.linktype, (-1, f"Unknown link type {frame.linktype}"))
     generated(layer, "frame.encap_type", f"Encapsulation type: {encap_name} ({encap})", encap)
-    stamp = frame.timestamp_ns
+    if frame.has_timestamp:
+        add_times(layer, ctx)
+    generated(layer, "frame.number", f"Frame Number: {frame.number}", frame.number)
+    generated(layer, "frame.len", f"Frame Length: {wire} bytes ({wire * 8} bits)", wire)
+    generated(layer, "frame.cap_len", f"Capture Length: {cap} bytes ({cap * 8} bits)", cap)
+    generated(layer, "frame.marked", "[Frame is marked: False]", False)
+    generated(layer, "frame.ignored", "[Frame is ignored: False]", False)
+    layer.add(Field("frame.protocols", "[Protocols in frame: ]", "", "", -1, 0, generated=True))
+    # The link layer may run to the wire length: bytes past `cap` are snapped, not missing.
+    return Next("link", (frame.linktype,), 0, max(wire, cap))
+
+
+def add_times(layer: Layer, ctx: PacketContext) -> None:
+    """Arrival time and deltas; left out for records with no time (pcapng Simple Packet Blocks)."""
+    stamp = ctx.frame.timestamp_ns
     generated(layer, "frame.time", f"Arrival Time: {format_abs_time(stamp)}", stamp, format_abs_time(stamp))
     generated(
         layer, "frame.offset_shift", "[Time shift for this packet: 0.000000000 seconds]", 0.0, "0.000000000"
@@ -76,16 +90,23 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next:
     ):
         shown = format_seconds(delta)
         generated(layer, name, f"[{text}: {shown} seconds]", delta / 1e9, shown)
-    generated(layer, "frame.number", f"Frame Number: {frame.number}", frame.number)
-    generated(layer, "frame.len", f"Frame Length: {wire} bytes ({wire * 8} bits)", wire)
-    generated(layer, "frame.cap_len", f"Capture Length: {cap} bytes ({cap * 8} bits)", cap)
-    generated(layer, "frame.marked", "[Frame is marked: False]", False)
-    generated(layer, "frame.ignored", "[Frame is ignored: False]", False)
-    layer.add(Field("frame.protocols", "[Protocols in frame: ]", "", "", -1, 0, generated=True))
-    # The link layer may run to the wire length: bytes past `cap` are snapped, not missing.
-    return Next("link", (frame.linktype,), 0, max(wire, cap))
+
+
+def dissect_comments(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next:
+    """The packet's comments, which tshark shows as their own tree before the Frame tree.
+
+    Each comment is also an expert item of severity Comment, printed under it.
+    """
+    frame = ctx.frame
+    layer.label, layer.offset, layer.length = "Packet comments", 0, 0
+    for comment in frame.comments:
+        item = generated(layer, "frame.comment", comment, comment)
+        layer.problem("frame.comment", comment, Severity.COMMENT, group="Comment").about = item
+    return Next("frame", ("frame",), 0, max(frame.wire_len, frame.cap_len))
 
 
 def register(registry: Registry) -> None:
     registry.add_protocol(Protocol("frame", "Frame", "Frame", dissect))
     registry.bind("frame", "frame", "frame")
+    registry.add_protocol(Protocol("pkt_comment", "Pkt_Comment", "Packet comments", dissect_comments))
+    registry.bind("frame", "pkt_comment", "pkt_comment")

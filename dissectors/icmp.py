@@ -311,10 +311,11 @@ def ms_after_midnight(value: int) -> str:
 
 
 def payload(cursor: ByteCursor) -> Next | None:
-    if cursor.pos >= min(cursor.limit, len(cursor.data)):
+    if cursor.pos >= cursor.limit and cursor.end <= len(cursor.data):
         return None
+    # A payload cut off by the snaplen is still handed on: the pipeline reports it as truncated.
     # Nothing is bound to this table: the remaining bytes become a Data layer inside ICMP.
-    return Next("icmp.payload", (), cursor.pos, cursor.end, nested=False)
+    return Next("icmp.payload", (), cursor.pos, cursor.end, inside=True)
 
 
 def register(registry: Registry) -> None:

@@ -102,6 +102,8 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None
             1,
             "Undecoded",
         )
+        # Message bytes the snaplen cut off are reported as truncated, not silently dropped.
+        cursor.check(cursor.pos, cursor.declared_remaining)
     return None
 
 
@@ -184,16 +186,18 @@ def add_bytes(cursor: ByteCursor, parent: Layer | Field, name: str, label: str, 
 
 
 def quoted_packet(cursor: ByteCursor) -> Next | None:
-    if cursor.pos >= min(cursor.limit, len(cursor.data)):
+    # A payload cut off by the snaplen is still handed on, so that it is reported as truncated.
+    if cursor.pos >= cursor.limit and cursor.end <= len(cursor.data):
         return None
     return Next("ethertype", (ETHERTYPE_IPV6,), cursor.pos, cursor.end, nested=True)
 
 
 def rest_as_data(cursor: ByteCursor) -> Next | None:
-    if cursor.pos >= min(cursor.limit, len(cursor.data)):
+    # A payload cut off by the snaplen is still handed on, so that it is reported as truncated.
+    if cursor.pos >= cursor.limit and cursor.end <= len(cursor.data):
         return None
-    # Nothing is bound to this table: the remaining bytes become a Data layer.
-    return Next("icmpv6.payload", (), cursor.pos, cursor.end)
+    # Nothing is bound to this table: the remaining bytes become a Data layer inside ICMPv6.
+    return Next("icmpv6.payload", (), cursor.pos, cursor.end, inside=True)
 
 
 def dissect_mld(cursor: ByteCursor, layer: Layer, kind: int, start: int) -> None:
@@ -414,6 +418,7 @@ def dissect_option_body(body: ByteCursor, option: Field, kind: int) -> str:
         text_node_field(option, "icmpv6.opt.reserved", "Reserved", reserved_at, 2)
         return str(body.uint(option, "icmpv6.opt.mtu", "MTU", 4))
     if body.declared_remaining:
+        body.check(body.pos, body.declared_remaining)  # bytes cut by the snaplen are reported, not shown
         text_node(option, f"Data ({body.declared_remaining} bytes)", body.pos, body.declared_remaining)
     return ""
 

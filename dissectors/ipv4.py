@@ -144,7 +144,8 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None
         show=lambda v: str(v * 4),
         advance=True,
     )
-    layer.length = hdr_len
+    # Never narrower than the bytes already read, even when the header length is bogus.
+    layer.length = max(hdr_len, cursor.pos - start)
     if hdr_len < MIN_HEADER:
         layer.problem(
             "ip.bogus_header_length",
@@ -208,6 +209,10 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None
     ctx.ip_payload_len = total_len - hdr_len
     ctx.ip_fragmented = bool(flags & 1) or frag_offset > 0
     payload_end = min(start + total_len, cursor.end)
+    if payload_end <= start + hdr_len:
+        # tshark 4.0 calls no subdissector for an empty payload (ip.len == header length, or
+        # a frame that ends after the header); an uncaptured one still goes on, to be reported.
+        return None
     if frag_offset > 0:
         # Without reassembly a later fragment is opaque bytes: no table binds "ip.fragment".
         return Next("ip.fragment", (proto,), start + hdr_len, payload_end)

@@ -322,7 +322,7 @@ def _payload(cursor: ByteCursor, layer: Layer, offset: int, flags: int, src: int
             "tcp.truncated",
             f"Packet size limited during capture: {reported - captured} bytes of TCP payload not captured",
             Severity.WARNING,
-            offset + captured,
+            min(offset + captured, cursor.limit),  # the header itself may end past the captured bytes
             0,
         )
     if captured == 0:

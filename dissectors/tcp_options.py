@@ -197,7 +197,7 @@ def dissect_options(cursor: ByteCursor, options: Field, layer: Layer, is_syn: bo
                 "Non-zero header padding",
                 Severity.ERROR,
                 at,
-                cursor.declared_remaining,
+                cursor.remaining,  # the padding's captured part: a Problem never leaves the frame
                 group="Protocol",
             )
             return
@@ -225,7 +225,7 @@ def dissect_options(cursor: ByteCursor, options: Field, layer: Layer, is_syn: bo
         name = title if known is not None else f"Unknown (0x{kind:02x})"
         remaining = cursor.declared_remaining
         if remaining < 2:
-            _bad_length(layer, at, remaining, f"{name} (length byte past end of options)")
+            _bad_length(layer, at, cursor.remaining, f"{name} (length byte past end of options)")
             return
         length = cursor.peek_uint(1, at=at + 1)
         if length < 2:
@@ -236,7 +236,7 @@ def dissect_options(cursor: ByteCursor, options: Field, layer: Layer, is_syn: bo
         if length > remaining:
             says = f"option length = {length} byte{_plural(length)} says option goes past end of options"
             message = f"{name} ({says})"
-            _bad_length(layer, at, remaining, message)
+            _bad_length(layer, at, min(remaining, cursor.remaining), message)
             return
         body = cursor.restrict_to(length)
         raw = body.data[at : min(at + length, body.limit)]
@@ -247,7 +247,7 @@ def dissect_options(cursor: ByteCursor, options: Field, layer: Layer, is_syn: bo
                 "The non-SYN packet does contain a MSS option",
                 Severity.WARNING,
                 at,
-                length,
+                len(raw),
                 group="Protocol",
             )
         body.uint(item, "tcp.option_kind", "Kind", 1, names=KIND_NAMES)

@@ -71,8 +71,9 @@ def _dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | Non
     payload_start = start + HEADER
     captured = max(cursor.limit - payload_start, 0)
     if captured == 0:
-        if cursor.end > payload_start and not ctx.in_error:
-            # No later layer will see the missing bytes, so say here that the capture cut them.
+        if cursor.end > payload_start:
+            # No later layer will see the missing bytes, so say here that the capture cut them
+            # (the limit is the captured end here: an ICMP quote's cursor never runs past it).
             layer.problem(
                 "udp.truncated",
                 "Packet size limited during capture: UDP payload not captured",
@@ -89,7 +90,9 @@ def _dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | Non
     label = f"UDP payload ({shown} byte{'' if shown == 1 else 's'})"
     layer.add(Field("udp.payload", label, raw, raw.hex(), payload_start, captured))
     keys = tuple(port for port in sorted((src, dst)) if port != 0)
-    return Next("udp.port", keys, payload_start, payload_start + reported)
+    # Wireshark's UDP hands its payload to the root of the tree: in an ICMP error, the quoted
+    # datagram's payload shows at the top level, after the ICMP tree.
+    return Next("udp.port", keys, payload_start, payload_start + reported, at_root=True)
 
 
 def _port(cursor: ByteCursor, layer: Layer, name: str, label: str) -> int:

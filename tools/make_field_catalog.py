@@ -24,6 +24,7 @@ TARGET = REPO / "analyzer" / "filter" / "catalog.py"
 DATA = REPO / "tests" / "data"
 # Protocols later issues dissect; their whole Wireshark namespace is filterable now.
 ROADMAP_PROTOCOLS = ("dns", "dhcp", "http")
+OWN_PREFIX = "layerscope."
 
 HEADER = '''"""Field catalog for display filters: filter name -> (Wireshark type, display base, protocol).
 
@@ -42,16 +43,36 @@ CATALOG: dict[str, tuple[str, str, str]] = {{
 '''
 
 
-def produced_names() -> tuple[set[str], set[str]]:
+def own_type(value: object) -> str:
+    """A Wireshark type for one of our own fields (layerscope.*), from the values it holds."""
+    if isinstance(value, bool):
+        return "FT_BOOLEAN"
+    if isinstance(value, int):
+        return "FT_UINT64"
+    if isinstance(value, float):
+        return "FT_DOUBLE"
+    if isinstance(value, bytes):
+        return "FT_BYTES"
+    return "FT_STRING" if value is not None else "FT_NONE"
+
+
+def produced_names() -> tuple[set[str], set[str], dict[str, tuple[str, str, str]]]:
+    """Field names and protocols our dissectors (and stream annotations) produce, and our own
+    fields (the `layerscope.` prefix, unknown to tshark) with a type inferred from their values."""
     fields: set[str] = set()
     protocols: set[str] = set()
+    own: dict[str, tuple[str, str, str]] = {}
     patterns = ("*.pcap", "*.pcapng", "*.pcap.gz", "*.pcapng.gz")
     for capture in sorted({path for pattern in patterns for path in DATA.glob(pattern)}):
         for dissection in iter_dissections(capture):
             for layer in dissection.layers:
                 protocols.add(layer.proto)
-                fields.update(item.name for item in layer.walk() if item.name)
-    return fields, protocols
+                for item in layer.walk():
+                    if item.name.startswith(OWN_PREFIX):
+                        own.setdefault(item.name, (own_type(item.value), "", layer.proto))
+                    elif item.name:
+                        fields.add(item.name)
+    return fields, protocols, own
 
 
 def tshark_fields() -> tuple[dict[str, tuple[str, str, str]], set[str]]:
@@ -69,7 +90,7 @@ def tshark_fields() -> tuple[dict[str, tuple[str, str, str]], set[str]]:
 
 
 def main() -> None:
-    produced, layers = produced_names()
+    produced, layers, own = produced_names()
     known, known_protocols = tshark_fields()
     covered = set(layers) | set(ROADMAP_PROTOCOLS)
     missing = sorted(name for name in produced if name not in known and name not in known_protocols)
@@ -84,6 +105,7 @@ def main() -> None:
     for name, entry in known.items():
         if entry[2] in covered or name in produced:
             catalog[name] = entry
+    catalog.update(own)
     lines = [HEADER.format(roadmap=", ".join(ROADMAP_PROTOCOLS))]
     lines += [
         f'    "{name}": ("{ftype}", "{base}", "{proto}"),\n'

@@ -1,4 +1,8 @@
-"""`layerscope read -r FILE`: a capture file as tshark -r prints it (summary, -V, -x, fields, JSON)."""
+"""`layerscope read -r FILE`: a capture file as tshark -r prints it (summary, -V, -x, fields, JSON).
+
+`-Y FILTER` keeps the frames a Wireshark display filter accepts; `-w OUT [-F pcap|pcapng]` writes
+the (matching) frames unchanged to a capture file instead of printing them.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,9 @@ import argparse
 import itertools
 import re
 from collections.abc import Iterable, Iterator
-from typing import TextIO, cast
 
-from analyzer.commands.common import EXIT_INPUT, EXIT_OK, EscapingWriter, Streams, UsageError
-from analyzer.context import FrameTimes, Preferences
+from analyzer.commands.common import EXIT_INPUT, EXIT_OK, Streams, UsageError
+from analyzer.context import Preferences
 from analyzer.export.fields import (
     FieldsOptionError,
     FieldsOptions,
@@ -20,16 +23,29 @@ from analyzer.export.fields import (
 from analyzer.export.hexdump import hexdump
 from analyzer.export.jsonout import write_json, write_jsonl
 from analyzer.export.text import tree_lines
+from analyzer.filter import DisplayFilter, FilterError, compile_filter
+from analyzer.filter.apply import displayed, select_frames, write_filtered_summary
 from analyzer.model import Dissection
-from analyzer.pipeline import default_registry, dissect_frame
+from analyzer.pipeline import default_registry
 from analyzer.registry import DecodeAsError, Registry
+from analyzer.session import dissect_frames
 from analyzer.summary import write_summary_lines
+from analyzer.textsafe import escape_lines
 from captures.frame import Frame
-from captures.pcapfile import CaptureError, CaptureReader, iter_records, open_capture
+from captures.pcapfile import (
+    CaptureError,
+    CaptureReader,
+    iter_records,
+    open_capture,
+    write_pcap,
+    write_pcapng,
+)
+from captures.samples import sample_path
 
 NAME = "read"
 TIME_FORMATS = ("r", "a", "ad", "d", "dd", "e", "u", "ud")
 OUTPUT_FORMATS = ("text", "fields", "json", "jsonl")
+WRITE_FORMATS = ("pcapng", "pcap")
 # Display-filter field names: letters, digits, '_', '-' and '.'.
 FIELD_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
 
@@ -50,7 +66,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="print the packets of a capture file, like tshark -r",
         description="Print the packets of a capture file with tshark's options and output formats.",
     )
-    parser.add_argument("-r", dest="file", metavar="FILE", required=True, help="capture file (- is stdin)")
+    parser.add_argument(
+        "-r",
+        dest="file",
+        metavar="FILE",
+        help="capture file (- is stdin); without -r, the sample capture bundled with Layerscope",
+    )
     parser.add_argument("-c", dest="count", metavar="N", type=_packet_count, help="stop after N packets")
     parser.add_argument("-V", dest="verbose", action="store_true", help="print the full packet tree")
     parser.add_argument("-x", dest="hex", action="store_true", help="print packet bytes in hex and ASCII")
@@ -75,6 +96,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="append",
         default=[],
         help="fields output: header=y|n separator=/t|/s|C occurrence=f|l|a|N aggregator=C quote=d|s|n",
+    )
+    parser.add_argument("-Y", dest="display_filter", metavar="FILTER", help="Wireshark display filter")
+    parser.add_argument("-w", dest="write", metavar="OUTFILE", help="write the (matching) packets to OUTFILE")
+    parser.add_argument(
+        "-F", dest="write_format", choices=WRITE_FORMATS, default="pcapng", help="file format for -w"
     )
     parser.set_defaults(run=run)
 
@@ -110,27 +136,12 @@ def _frames(reader: CaptureReader, limit: int | None) -> Iterator[Frame]:
     return iter(itertools.islice(frames, limit)) if limit is not None else iter(frames)
 
 
-def _dissections(
-    frames: Iterable[Frame], registry: Registry | None, prefs: Preferences, strict: bool
-) -> Iterator[Dissection]:
-    """Dissect in order with tshark's time references (first frame, previous frame)."""
-    first_ns: int | None = None
-    previous_ns: int | None = None
-    for frame in frames:
-        if first_ns is None:
-            first_ns = frame.timestamp_ns
-        previous = previous_ns if previous_ns is not None else frame.timestamp_ns
-        previous_ns = frame.timestamp_ns
-        times = FrameTimes(first_ns, previous, previous)
-        yield dissect_frame(frame, registry, times=times, prefs=prefs, strict=strict)
-
-
 def _write_summary(args: argparse.Namespace, reader: CaptureReader, streams: Streams) -> None:
     # Records come from our own reader so that its warnings (a file cut short) stay ours to
-    # report; the summary module formats, and its lines are escaped on the way out.
-    # The writer implements the part of TextIO that write_summary_lines uses (write, flush).
-    out = cast(TextIO, EscapingWriter(streams.out))
-    write_summary_lines(iter_records(reader), out, args.time_format, args.count, not args.no_resolve)
+    # report; the summary module formats, and escapes every line that holds packet text
+    # (escaping all 25 MB of a 250k-packet listing would cost a sixth of the run).
+    records = iter_records(reader)
+    write_summary_lines(records, streams.out, args.time_format, args.count, not args.no_resolve, escape_lines)
 
 
 def _write_text(args: argparse.Namespace, dissections: Iterator[Dissection], streams: Streams) -> None:
@@ -158,18 +169,23 @@ def _write_fields(
         streams.out.write(fields_row(dissection, args.fields, options) + "\n")
 
 
-def _write(args: argparse.Namespace, reader: CaptureReader, streams: Streams) -> None:
-    """Dispatch on the output format: summary lines, -V/-x text, fields, JSON."""
+def _write_filtered(
+    args: argparse.Namespace, reader: CaptureReader, streams: Streams, display_filter: DisplayFilter
+) -> None:
+    """The output formats for the frames a display filter accepts (every frame is still read)."""
     options = _fields_options(args)
-    if args.output == "text" and not (args.verbose or args.hex):
-        _write_summary(args, reader, streams)
-        return
     frames = _frames(reader, args.count)
-    if args.output == "text" and not args.verbose:
-        _write_hex(frames, streams)  # -x alone needs no dissection
-        return
     prefs = Preferences(resolve_names=not args.no_resolve)
-    dissections = _dissections(frames, _registry(args.decode_as), prefs, streams.strict)
+    registry = _registry(args.decode_as)
+    want_tree = args.output != "text" or args.verbose
+    selection = select_frames(frames, display_filter, registry, prefs, streams.strict, want_tree)
+    if args.output == "text" and not (args.verbose or args.hex):
+        write_filtered_summary(selection, streams.out, args.time_format, not args.no_resolve)
+        return
+    if args.output == "text" and not args.verbose:
+        _write_hex((item.frame for item in displayed(selection)), streams)
+        return
+    dissections = (item.dissection for item in displayed(selection) if item.dissection is not None)
     only = args.fields or None
     if args.output == "fields":
         _write_fields(args, options, dissections, streams)
@@ -181,11 +197,77 @@ def _write(args: argparse.Namespace, reader: CaptureReader, streams: Streams) ->
         _write_text(args, dissections, streams)
 
 
+def _write_capture(
+    args: argparse.Namespace, reader: CaptureReader, display_filter: DisplayFilter | None, streams: Streams
+) -> None:
+    """-w: the matching frames, bytes and timestamps unchanged, as pcap or pcapng."""
+    frames = _frames(reader, args.count)
+    if display_filter is not None:
+        prefs = Preferences(resolve_names=not args.no_resolve)
+        selection = select_frames(frames, display_filter, _registry(args.decode_as), prefs, streams.strict)
+        frames = (item.frame for item in displayed(selection))
+    if args.write_format == "pcapng":
+        write_pcapng(args.write, frames)
+        return
+    interfaces = reader.info.interfaces
+    linktypes = {interface.linktype for interface in interfaces}
+    if len(linktypes) > 1:
+        raise UsageError(
+            f'"{args.write}": the capture file being written can\'t contain packets of multiple link types'
+        )
+    nanosecond = any(interface.ts_digits > 6 for interface in interfaces)
+    write_pcap(args.write, frames, interfaces[0].linktype if interfaces else 1, nanosecond)
+
+
+def _write(args: argparse.Namespace, reader: CaptureReader, streams: Streams) -> None:
+    """Dispatch on the output format: summary lines, -V/-x text, fields, JSON."""
+    display_filter = _display_filter(args)
+    if args.write:
+        _write_capture(args, reader, display_filter, streams)
+        return
+    if display_filter is not None:
+        _write_filtered(args, reader, streams, display_filter)
+        return
+    options = _fields_options(args)
+    if args.output == "text" and not (args.verbose or args.hex):
+        _write_summary(args, reader, streams)
+        return
+    frames = _frames(reader, args.count)
+    if args.output == "text" and not args.verbose:
+        _write_hex(frames, streams)  # -x alone needs no dissection
+        return
+    prefs = Preferences(resolve_names=not args.no_resolve)
+    dissections = dissect_frames(frames, _registry(args.decode_as), prefs, streams.strict)
+    only = args.fields or None
+    if args.output == "fields":
+        _write_fields(args, options, dissections, streams)
+    elif args.output == "json":
+        write_json(dissections, streams.out, only)
+    elif args.output == "jsonl":
+        write_jsonl(dissections, streams.out, only)
+    else:
+        _write_text(args, dissections, streams)
+
+
+def _display_filter(args: argparse.Namespace) -> DisplayFilter | None:
+    if args.display_filter is None:
+        return None
+    return compile_filter(args.display_filter)
+
+
 def run(args: argparse.Namespace, streams: Streams) -> int:
-    """Write the capture in the chosen format; tshark's exit status (0, 1 usage, 2 input)."""
+    """Write the capture in the chosen format; tshark's exit status (0, 1 usage, 2 input or filter)."""
     # Usage errors first, before touching the file, as tshark does.
     _fields_options(args)
     _registry(args.decode_as)
+    try:
+        _display_filter(args)
+    except FilterError as bad:
+        streams.warn(f"invalid display filter: {bad.one_line()}")
+        return EXIT_INPUT
+    if args.file is None:
+        args.file = str(sample_path())
+        streams.warn(f"no -r given: reading the bundled sample capture {args.file}")
     try:
         reader = open_capture(args.file)
     except (CaptureError, OSError, EOFError) as bad:

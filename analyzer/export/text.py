@@ -72,7 +72,12 @@ def trailing_lines(layer: Layer, problem: Problem) -> list[str]:
 
 
 def anchor_field(layer: Layer, problem: Problem) -> Field | None:
-    """The visible field a problem belongs under: same bytes, name mentioned by the code if several."""
+    """The visible field a problem belongs under: the one it is about, else the one with the same
+    bytes (the one whose name the code mentions if several)."""
+    if problem.about is not None and (not problem.about.hidden or problem.offset < 0):
+        # A byte-less finding about a hidden field (TCP analysis's expert items) stands where
+        # that field would be printed.
+        return problem.about
     if problem.offset < 0:
         return None
     candidates = [
@@ -103,6 +108,8 @@ def anchor_field(layer: Layer, problem: Problem) -> Field | None:
 
 def _field_lines(item: Field, level: int, experts: dict[int, list[Problem]]) -> Iterator[str]:
     if item.hidden:
+        for problem in experts.get(id(item), ()):
+            yield from expert_lines(problem, level)
         return
     yield f"{INDENT * level}{escape_label(item.label)}"
     for child in item.children:

@@ -164,7 +164,7 @@ class Parser:
         if self.token.kind is Kind.END:
             raise FilterError("Unexpected end of filter expression.", 0, 1)
         node = self.or_test()
-        if self.token.kind is not Kind.END:
+        if self.tokens[self.pos].kind is not Kind.END:
             raise self.unexpected()
         return node
 

@@ -104,6 +104,10 @@ class SegmentAnalysis:
     resp_state: EndpointState
     conn_state: str
     history: str
+    # For the annotator: the peer's base sequence number (relative SACK edges; None before the
+    # peer's ISN is known) and whether this sender initiated the close (FIN expert info).
+    peer_base_seq: int | None = None
+    closing_initiator: bool = False
 
     @property
     def flags(self) -> Flag:
@@ -252,6 +256,8 @@ class TcpTracker:
             resp_state=conv.machine.resp.state,
             conn_state=conv.machine.conn_state,
             history=conv.machine.history,
+            peer_base_seq=rev.base_seq if rev.base_seq_set else None,
+            closing_initiator=fwd.closing_initiator,
         )
 
     @staticmethod

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from analyzer import cli
-from analyzer.commands import read
+from analyzer import cli, session
 from analyzer.context import Preferences
 from analyzer.model import Dissection
 from analyzer.pipeline import dissect_frame
@@ -60,7 +59,6 @@ def hostile_files(tmp: Path) -> dict[str, Path]:
     "argv",
     [
         [],
-        ["read"],
         ["bogus"],
         ["read", "-r", str(ICMP), "-T", "xml"],
         ["read", "-r", str(ICMP), "-c", "0"],
@@ -158,7 +156,8 @@ def test_no_resolve_reaches_the_dissectors(monkeypatch: pytest.MonkeyPatch) -> N
         seen.append(kwargs["prefs"])
         return dissect_frame(frame, registry, **kwargs)
 
-    monkeypatch.setattr(read, "dissect_frame", spy)
+    # read dissects through the session (analyzer.session.dissect_frames).
+    monkeypatch.setattr(session, "dissect_frame", spy)
     run("read", "-c", "1", "-V", "-r", str(ICMP))
     run("read", "-c", "1", "-V", "-n", "-r", str(ICMP))
     assert [prefs.resolve_names for prefs in seen] == [True, False]
@@ -198,3 +197,11 @@ def test_python_dash_m_and_broken_pipe() -> None:
         status = proc.wait(timeout=60)
     assert status == 0
     assert err == b""
+
+
+def test_read_without_a_file_reads_the_bundled_sample() -> None:
+    code, out, err = run("read", "-c", "4")
+    assert code == 0
+    assert "bundled sample capture" in err and "sample.pcapng" in err
+    lines = out.splitlines()
+    assert len(lines) == 4 and "255.255.255.255" in lines[0]

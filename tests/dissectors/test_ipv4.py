@@ -39,7 +39,8 @@ def test_header_fields_as_tshark_prints_them() -> None:
     assert d.protocols == "ip:icmp:data"
     layer = d.layer("ip")
     assert layer is not None and layer.label == "Internet Protocol Version 4, Src: 10.0.0.1, Dst: 10.0.0.2"
-    assert (layer.offset, layer.length) == (0, 20)
+    # The layer covers its whole PDU: header and the payload it hands on (total length 36).
+    assert (layer.offset, layer.length) == (0, 36)
 
 
 def test_bad_checksum_is_reported_with_the_expected_value() -> None:

@@ -1,0 +1,191 @@
+"""tshark's `-r` summary lines at speed: Ethernet/IPv4/TCP and UDP are formatted inline.
+
+`analyzer.summary.write_summary_lines` runs here. The packets that make up nearly all traffic
+(Ethernet II, IPv4 without options or fragment offset, TCP or UDP) are decoded in the loop itself:
+one struct unpack, address texts cached already padded to their column, the TCP connection table
+read with one slice of the packet as key, the line built by one f-string. Everything else goes
+through `Summarizer.summarize` + `format_line`, which share that table, so either path gives the
+same text for the same bytes (tests/analyzer/test_summary_fast.py holds them to it on mutated
+frames). Per-packet function calls and attribute writes are what a Python loop pays for, so this
+one keeps its state in locals and builds no row objects.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import TextIO
+
+from analyzer.summary import (
+    _FLAG_TEXT,
+    _NOP_NOP_TS,
+    Summarizer,
+    TimeColumn,
+    _seconds,
+    _tcp_options,
+    format_line,
+)
+from analyzer.summary import ipv4_text as _ipv4_text
+from analyzer.summary import ipv6_text as _ipv6_text
+from captures.types import RawRecord
+
+# An IPv4 header at byte 14: version/IHL, total length, flags/fragment offset, TTL, protocol, src, dst.
+_IPV4 = struct.Struct("!14xBxH2xHBB2x4s4s")
+# A TCP header from its first byte: ports, seq, ack, data offset, flags, window, (checksum), urgent.
+_TCP = struct.Struct("!HHIIBBH2xH")
+_TS_PAIR = struct.Struct("!II")
+_MASK = 0xFFFFFFFF
+_BATCH = 8192
+# Address-text caches are cleared past this size: bounded memory whatever the capture holds.
+_CACHE_LIMIT = 65536
+
+
+def write_lines(
+    records: Iterable[RawRecord],
+    out: TextIO,
+    time_format: str = "r",
+    limit: int | None = None,
+    resolve_names: bool = False,
+    escape: Callable[[str], str] | None = None,
+) -> int:
+    """Print one line a packet exactly as `tshark -r FILE` (4.0) does; return the packet count.
+
+    `escape`, when given, is applied to every line that carries text taken from a packet (names,
+    ARP/ethertype texts...); the inline lines hold only numbers, addresses and fixed texts.
+    """
+    clock = TimeColumn(time_format)
+    relative = time_format == "r"
+    summarizer = Summarizer(resolve_names=resolve_names)
+    summarize, icmp_info = summarizer.summarize, summarizer.icmp_info
+    tcp_get = summarizer._tcp.get
+    tcp_bases = summarizer.tcp_bases
+    ipv4, tcp_header, ts_pair = _IPV4.unpack_from, _TCP.unpack_from, _TS_PAIR.unpack_from
+    flag_text = _FLAG_TEXT
+    # Raw address -> its text padded as the Source (right-aligned) / Destination column.
+    sources: dict[bytes, str] = {}
+    destinations: dict[bytes, str] = {}
+    batch: list[str] = []
+    append = batch.append
+    first = -1
+    count = 0
+    if limit is not None:
+        records = islice(records, limit)
+    for _offset, stamp, wire_len, linktype, digits, _iface, data in records:
+        if len(batch) >= _BATCH:
+            _flush(batch, out)
+        count += 1
+        # The Time column, right-aligned to 10: "{seconds:>3}.{6 digits}" is that for µs.
+        if relative:
+            if count == 1:
+                first = stamp
+            delta = stamp - first
+            if digits == 6 and delta >= 0:
+                when = f"{delta // 1_000_000_000:>3}.{delta // 1000 % 1_000_000:06d}"
+            elif digits == 9 and delta >= 0:
+                when = f"{delta // 1_000_000_000}.{delta % 1_000_000_000:09d}"
+            else:
+                when = f"{_seconds(delta, digits):>10}"
+        else:
+            when = f"{clock.text(stamp, digits):>10}"
+        size = len(data)
+        # Ethernet II carrying IPv4 without options or fragment offset, or IPv6 without extension
+        # headers: `at` is where the transport header starts, `payload` the IP payload length.
+        at = 0
+        if linktype == 1 and size >= 42:
+            etype = data[12] << 8 | data[13]
+            if etype == 0x0800:
+                vhl, total, frag, hop_limit, proto, src, dst = ipv4(data)
+                if vhl == 0x45 and not frag & 0x1FFF:
+                    at, payload, key_start, version = 34, total - 20, 26, 4
+            elif etype == 0x86DD and size >= 62:
+                at, payload, proto, hop_limit = 54, data[18] << 8 | data[19], data[20], data[21]
+                src, dst, key_start, version = data[22:38], data[38:54], 22, 6
+        if at and (proto == 6 or proto == 17 or proto == (1 if version == 4 else 58)):
+            source = sources.get(src)
+            if source is None:
+                if len(sources) >= _CACHE_LIMIT:
+                    sources.clear()
+                text = _ipv4_text(src) if version == 4 else _ipv6_text(src)
+                source = sources[src] = f"{text:>12}"
+            destination = destinations.get(dst)
+            if destination is None:
+                if len(destinations) >= _CACHE_LIMIT:
+                    destinations.clear()
+                text = _ipv4_text(dst) if version == 4 else _ipv6_text(dst)
+                destination = destinations[dst] = f"{text:<12}"
+            if proto == 17:
+                length = data[at + 4] << 8 | data[at + 5]
+                sport, dport = data[at] << 8 | data[at + 1], data[at + 2] << 8 | data[at + 3]
+                append(
+                    f"{count:>5} {when} {source} → {destination} UDP {wire_len} "
+                    f"{sport} → {dport} Len={length - 8}"
+                )
+                continue
+            if proto != 6:
+                # ICMP/ICMPv6: 8 bytes are there (42 - 34, 62 - 54); the texts come from tables.
+                name = "ICMP" if version == 4 else "ICMPv6"
+                info = icmp_info(count, data, at, at + payload, src, dst, hop_limit, version)
+                append(f"{count:>5} {when} {source} → {destination} {name} {wire_len} {info}")
+                continue
+            if size >= at + 20:
+                sport, dport, seq, ack, off_byte, flag_byte, win, urg = tcp_header(data, at)
+                hlen = (off_byte >> 4) * 4
+                timestamps = hlen == 32 and data[at + 20 : at + 24] == _NOP_NOP_TS
+                # A cut-off timestamp option makes the line "[Malformed Packet]": the slow path.
+                if not timestamps or size >= at + 32:
+                    flags = (off_byte & 0x01) << 8 | flag_byte
+                    # src + dst + ports: contiguous in both IPv4 and IPv6 headers.
+                    key = data[key_start : at + 4]
+                    entry = tcp_get(key)
+                    if entry is None or flags & 0x02:
+                        seq_base, ack_base, scale = tcp_bases(
+                            key, src, dst, sport, dport, seq, ack, flags, data, at, hlen
+                        )
+                        if scale >= 0 and not flags & 0x02:
+                            win <<= scale
+                    else:
+                        # tcp_bases for an established connection, inline.
+                        fwd, rev = entry
+                        seq_base = fwd[0]
+                        if seq_base == -1:
+                            seq_base = fwd[0] = (seq - 1) & _MASK
+                        ack_base = rev[0]
+                        if ack_base == -1:
+                            if flags & 0x10:
+                                ack_base = rev[0] = (ack - 1) & _MASK
+                            else:
+                                ack_base = 0
+                        scale = fwd[1]
+                        if scale >= 0:
+                            win <<= scale
+                    if timestamps:
+                        tsval, tsecr = ts_pair(data, at + 24)
+                        options = f" TSval={tsval} TSecr={tsecr}"
+                    elif hlen > 20:
+                        parts = _tcp_options(data, at + 20, min(at + hlen, size), ack_base)
+                        options = " " + " ".join(parts) if parts else ""
+                    else:
+                        options = ""
+                    acked = f" Ack={(ack - ack_base) & _MASK}" if flags & 0x10 else ""
+                    urgent = f" Urg={urg}" if flags & 0x20 else ""
+                    length = payload - hlen
+                    append(
+                        f"{count:>5} {when} {source} → {destination} TCP {wire_len} "
+                        f"{sport} → {dport} {flag_text[flags]} Seq={(seq - seq_base) & _MASK}{acked}"
+                        f" Win={win}{urgent} Len={length if length > 0 else 0}{options}"
+                    )
+                    continue
+        row = summarize(count, stamp, wire_len, linktype, digits, data)
+        line = format_line(row, when)
+        # isprintable() is a C-speed superset test of what escaping rewrites (controls, bidi).
+        append(line if escape is None or line.isprintable() else escape(line))
+    if batch:
+        _flush(batch, out)
+    return count
+
+
+def _flush(batch: list[str], out: TextIO) -> None:
+    batch.append("")
+    out.write("\n".join(batch))
+    batch.clear()
