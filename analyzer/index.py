@@ -11,16 +11,22 @@ the capture reader can seek to a record; otherwise (gzip, stdin) they are kept i
 from __future__ import annotations
 
 import os
+import struct
 from array import array
 from collections.abc import Iterable, Iterator
 from os import PathLike
 from typing import NamedTuple
 
 import captures.pcapfile as pcapfile
-from analyzer.summary import Summarizer, SummaryRow
+from analyzer.summary import Summarizer, SummaryRow, ipv4_text, ipv6_text
 from captures.pcapfile import RawRecord
 
 _HAS_PORTS = 1
+# The fast path's reads: an IPv4 header at byte 14 (version/IHL, flags/fragment offset, protocol,
+# src, dst) and the start of a TCP header (seq, ack, data offset, flags) after its ports.
+_IPV4_HEAD = struct.Struct("!14xB5xH1xB2x4s4s")
+_TCP_HEAD = struct.Struct("!4xIIBB")
+_CACHE_LIMIT = 1 << 20
 
 # (typecode, attribute) for every per-packet column; the sum of item sizes is the cost a packet.
 _COLUMNS = (
@@ -191,25 +197,78 @@ class PacketIndex:
         ) = columns
         keep = self._keep_bytes
         data_store, data_at = self._data, self._data_at
+        tcp_bases = summarizer.tcp_bases
+        ip_head, tcp_head = _IPV4_HEAD.unpack_from, _TCP_HEAD.unpack_from
+        # Raw address -> interned id, and link type -> interned id: ids never change once given.
+        address_ids: dict[bytes, int] = {}
+        linktype_ids: dict[int, int] = {}
         number = len(self)
         for record in records:
             offset, stamp, wire_len, linktype, digits, iface, data = record
             number += 1
-            row = summarize(number, stamp, wire_len, linktype, digits, data)
-            sport, dport = summarizer._sport, summarizer._dport
-            state_a, state_b, scale = summarizer._state
+            link = linktype_ids.get(linktype)
+            if link is None:
+                link = linktype_ids[linktype] = linktype_id(str(linktype))
+            size = len(data)
+            # Ethernet II + IPv4 (no options, no fragment offset) or IPv6 (no extension header)
+            # + TCP/UDP, decoded here without building the Info text the index does not keep;
+            # the same rules as Summarizer (tests/analyzer/test_index_agreement.py holds them equal).
+            at = 0
+            if linktype == 1 and size >= 42:
+                etype = data[12] << 8 | data[13]
+                if etype == 0x0800:
+                    vhl, frag, proto, src, dst = ip_head(data)
+                    if vhl == 0x45 and not frag & 0x1FFF:
+                        at, key_start, text = 34, 26, ipv4_text
+                elif etype == 0x86DD and size >= 62:
+                    at, proto, src, dst, key_start, text = (
+                        54,
+                        data[20],
+                        data[22:38],
+                        data[38:54],
+                        22,
+                        ipv6_text,
+                    )
+            if at and (proto == 17 or (proto == 6 and size >= at + 20)):
+                src_id = address_ids.get(src)
+                if src_id is None:
+                    if len(address_ids) >= _CACHE_LIMIT:
+                        address_ids.clear()
+                    src_id = address_ids[src] = address_id(text(src))
+                dst_id = address_ids.get(dst)
+                if dst_id is None:
+                    if len(address_ids) >= _CACHE_LIMIT:
+                        address_ids.clear()
+                    dst_id = address_ids[dst] = address_id(text(dst))
+                sport, dport = data[at] << 8 | data[at + 1], data[at + 2] << 8 | data[at + 3]
+                flags = state_a = state_b = scale = 0
+                if proto == 6:
+                    seq, ack, off_byte, flag_byte = tcp_head(data, at)
+                    hlen = (off_byte >> 4) * 4
+                    flags = (off_byte & 0x01) << 8 | flag_byte
+                    state_a, state_b, scale = tcp_bases(
+                        data[key_start : at + 4], src, dst, sport, dport, seq, ack, flags, data, at, hlen
+                    )
+                add_proto(protocol_id("TCP" if proto == 6 else "UDP"))
+                add_src(src_id)
+                add_dst(dst_id)
+            else:
+                row = summarize(number, stamp, wire_len, linktype, digits, data)
+                sport, dport = summarizer._sport, summarizer._dport
+                flags = summarizer._flags
+                state_a, state_b, scale = summarizer._state
+                add_proto(protocol_id(row.protocol))
+                add_src(address_id(row.source))
+                add_dst(address_id(row.destination))
             add_offset(offset)
             add_ts(stamp)
-            add_cap(len(data))
+            add_cap(size)
             add_wire(wire_len)
-            add_proto(protocol_id(row.protocol))
-            add_src(address_id(row.source))
-            add_dst(address_id(row.destination))
             add_sport(sport if sport >= 0 else 0)
             add_dport(dport if dport >= 0 else 0)
-            add_flags(summarizer._flags)
+            add_flags(flags)
             add_bits(_HAS_PORTS if sport >= 0 else 0)
-            add_link(linktype_id(str(linktype)))
+            add_link(link)
             add_iface(iface)
             add_digits(digits)
             add_state_a(state_a & 0xFFFFFFFF)

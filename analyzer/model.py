@@ -100,6 +100,9 @@ class Layer:
     depth: int = 0
     # Short protocol name for the Protocol column ("TCP", "ARP", "ICMPv6").
     short_name: str = ""
+    # Which of the dissection's data sources the offsets of this layer's fields refer to:
+    # 0 is the frame; reassembled datagrams and streams are added as further sources.
+    source: int = 0
 
     def add(self, child: Field) -> Field:
         self.children.append(child)
@@ -135,12 +138,41 @@ class Layer:
         return self.offset + self.length
 
 
+@dataclass(slots=True, frozen=True)
+class DataSource:
+    """Bytes that fields can point into besides the frame: a reassembled datagram or PDU.
+
+    `name` is how Wireshark titles it in the bytes pane ("Reassembled TCP (2920 bytes)").
+    """
+
+    name: str
+    data: bytes
+
+
 @dataclass(slots=True)
 class Dissection:
-    """A frame and its layers, in the order they were dissected: what `-V` and JSON show."""
+    """A frame and its layers, in the order they were dissected: what `-V` and JSON show.
+
+    `sources[0]` is always the frame's own bytes; a Layer's `source` indexes this list.
+    """
 
     frame: Frame
     layers: list[Layer] = field(default_factory=list)
+    extra_sources: list[DataSource] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[DataSource]:
+        frame = DataSource(f"Frame ({self.frame.cap_len} bytes)", self.frame.data)
+        return [frame, *self.extra_sources]
+
+    def add_source(self, name: str, data: bytes) -> int:
+        """Register reassembled bytes; returns the index layers use as their `source`."""
+        self.extra_sources.append(DataSource(name, data))
+        return len(self.extra_sources)
+
+    def source_data(self, layer: Layer) -> bytes:
+        """The bytes a layer's field offsets refer to."""
+        return self.frame.data if layer.source == 0 else self.extra_sources[layer.source - 1].data
 
     def walk(self) -> Iterator[Field]:
         for layer in self.layers:

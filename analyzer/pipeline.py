@@ -46,7 +46,46 @@ def dissect_frame(
     data = frame.data
     # Packet comments come first: tshark shows them as their own tree before the Frame tree.
     first = "pkt_comment" if frame.comments else "frame"
-    step: Next | None = Next("frame", (first,), 0, max(frame.wire_len, len(data)))
+    step = Next("frame", (first,), 0, max(frame.wire_len, len(data)))
+    run_chain(dissection, data, step, ctx, registry, strict)
+    _finish_frame_layer(dissection, ctx)
+    return dissection
+
+
+def dissect_reassembled(
+    dissection: Dissection,
+    name: str,
+    data: bytes,
+    step: Next,
+    ctx: PacketContext,
+    registry: Registry | None = None,
+    strict: bool = False,
+) -> list[Layer]:
+    """Dissect bytes reassembled from several frames as part of this frame's tree.
+
+    The bytes become a new data source of the dissection (Wireshark's "Reassembled TCP (N
+    bytes)" tab), the layers found in them are appended with that source, and the frame's
+    `frame.protocols` grows by their names. Never raises on input bytes.
+    """
+    registry = registry if registry is not None else default_registry()
+    source = dissection.add_source(name, data)
+    known = len(ctx.protocols)
+    layers = run_chain(dissection, data, step, ctx, registry, strict, source)
+    extend_protocols(dissection, ctx.protocols[known:])
+    return layers
+
+
+def run_chain(
+    dissection: Dissection,
+    data: bytes,
+    step: Next | None,
+    ctx: PacketContext,
+    registry: Registry,
+    strict: bool,
+    source: int = 0,
+) -> list[Layer]:
+    """Dissect `data` from `step` on, layer after layer, appending to the dissection."""
+    added: list[Layer] = []
     parent_layer: Layer | None = None
     parent_step: Next | None = None
     while step is not None and len(dissection.layers) < MAX_LAYERS:
@@ -66,8 +105,10 @@ def dissect_frame(
             max(step.end - step.offset, 0),
             depth=ctx.depth,
             short_name=protocol.short,
+            source=source,
         )
         dissection.layers.append(layer)
+        added.append(layer)
         ctx.protocols.append(protocol.name)
         following = _run(protocol, layer, ByteCursor(data, step.offset, step.end), ctx, strict)
         if following is not None:
@@ -80,8 +121,7 @@ def dissect_frame(
         if following is not None:
             _place_next(following, layer, ctx)
         parent_layer, parent_step, step = layer, following, following
-    _finish_frame_layer(dissection, ctx)
-    return dissection
+    return added
 
 
 def _place_next(following: Next, layer: Layer, ctx: PacketContext) -> None:
@@ -222,3 +262,18 @@ def _finish_frame_layer(dissection: Dissection, ctx: PacketContext) -> None:
             item.label = f"[Protocols in frame: {chain}]"
             return
     generated(frame_layer, "frame.protocols", f"[Protocols in frame: {chain}]", chain)
+
+
+def extend_protocols(dissection: Dissection, names: list[str]) -> None:
+    """Append protocol names to the frame's `frame.protocols` (after a reassembly step)."""
+    if not names:
+        return
+    for layer in dissection.layers:
+        if layer.proto != "frame":
+            continue
+        for item in layer.children:
+            if item.name == "frame.protocols":
+                chain = ":".join(filter(None, [str(item.value), *names]))
+                item.value = item.show = chain
+                item.label = f"[Protocols in frame: {chain}]"
+        return

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from os import PathLike
+from typing import Protocol
 
 from analyzer.context import FrameTimes, Preferences
 from analyzer.model import Dissection
@@ -12,6 +13,22 @@ from analyzer.registry import Registry
 from analyzer.state.annotate import StreamAnnotator
 from captures.frame import Frame
 from captures.pcapfile import open_capture
+
+
+class Annotator(Protocol):
+    """A stateful step fed every dissection in capture order (sans-IO, one forward pass).
+
+    It may add derived fields, problems and reassembled layers to the dissection it is given
+    (see analyzer.pipeline.dissect_reassembled) and returns it.
+    """
+
+    def annotate(self, dissection: Dissection) -> Dissection: ...
+
+
+# The stateful steps, in the order they run on each frame. Order matters: IP datagrams are
+# put back together before the transport trackers see them, TCP numbering comes before
+# stream reassembly, and reassembled messages before transaction pairing.
+ANNOTATORS: tuple[Callable[[], Annotator], ...] = (StreamAnnotator,)
 
 
 def dissect_frames(
@@ -26,7 +43,7 @@ def dissect_frames(
     With `annotate` (the default), one forward pass of the TCP/UDP trackers adds tshark's
     stream-dependent items (tcp.stream, relative numbers, SEQ/ACK analysis, udp.stream...).
     """
-    annotator = StreamAnnotator() if annotate else None
+    annotators = [make() for make in ANNOTATORS] if annotate else []
     first_ns: int | None = None
     previous_ns: int | None = None
     for frame in frames:
@@ -36,7 +53,9 @@ def dissect_frames(
         times = FrameTimes(first_ns, prev, prev)
         previous_ns = frame.timestamp_ns
         dissection = dissect_frame(frame, registry, times=times, prefs=prefs, strict=strict)
-        yield annotator.annotate(dissection) if annotator is not None else dissection
+        for annotator in annotators:
+            dissection = annotator.annotate(dissection)
+        yield dissection
 
 
 def iter_dissections(

@@ -354,8 +354,10 @@ class Summarizer:
                 if len(data) >= 12:
                     self._src, self._dst = self._mac_names(data[6:12]), self._mac_names(data[0:6])
                 raise _Short
-            self._src, self._dst = self._mac_names(data[6:12]), self._mac_names(data[0:6])
             etype = data[12] << 8 | data[13]
+            # An IP header that is all there replaces the MAC addresses: skip naming them.
+            if not ((etype == 0x0800 and len(data) >= 34) or (etype == 0x86DD and len(data) >= 54)):
+                self._src, self._dst = self._mac_names(data[6:12]), self._mac_names(data[0:6])
             if etype <= 1500:
                 self._proto = "LLC"
                 return
@@ -526,6 +528,9 @@ class Summarizer:
 
     # -- transport layer ------------------------------------------------------------------------
 
+    # analyzer/summary_fast.py writes TCP, UDP, ICMP and ICMPv6 lines over plain Ethernet/IP inline:
+    # a change to those Info texts (an application name on a port) must be made there too;
+    # tests/analyzer/test_summary_fast.py fails until both agree.
     def _transport(
         self, number: int, proto: int, data: bytes, at: int, end: int, src: bytes, dst: bytes, version: int
     ) -> None:
@@ -811,19 +816,14 @@ class TimeColumn:
         return _clock(stamp, digits, fmt)
 
 
-def _width(text: str) -> int:
-    """tshark pads by bytes (strlen), not by characters."""
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
-
-
 def format_line(row: SummaryRow, time_text: str) -> str:
     """The line `tshark -r` prints: No. >5, Time >10, Source >12 → Destination <12, the rest as is."""
-    number = str(row.number)
     src, dst = row.source, row.destination
-    src_pad = 12 - _width(src)
-    dst_pad = 12 - _width(dst)
+    # tshark pads by bytes (strlen), not by characters.
+    src_pad = 12 - (len(src) if src.isascii() else len(src.encode("utf-8")))
+    dst_pad = 12 - (len(dst) if dst.isascii() else len(dst.encode("utf-8")))
     return (
-        f"{number:>5} {time_text:>10} {' ' * src_pad}{src} → {dst}{' ' * dst_pad} "
+        f"{row.number:>5} {time_text:>10} {' ' * src_pad}{src} → {dst}{' ' * dst_pad} "
         f"{row.protocol} {row.length} {row.info}"
     )
 

@@ -65,6 +65,8 @@ def write_lines(
     # Raw address -> its text padded as the Source (right-aligned) / Destination column.
     sources: dict[bytes, str] = {}
     destinations: dict[bytes, str] = {}
+    # TCP connection key -> ("  Source → Destination   TCP ", " sport → dport ") of its lines.
+    connection_texts: dict[bytes, tuple[str, str]] = {}
     batch: list[str] = []
     append = batch.append
     first = -1
@@ -101,7 +103,65 @@ def write_lines(
             elif etype == 0x86DD and size >= 62:
                 at, payload, proto, hop_limit = 54, data[18] << 8 | data[19], data[20], data[21]
                 src, dst, key_start, version = data[22:38], data[38:54], 22, 6
-        if at and (proto == 6 or proto == 17 or proto == (1 if version == 4 else 58)):
+        if at and proto == 6 and size >= at + 20:
+            sport, dport, seq, ack, off_byte, flag_byte, win, urg = tcp_header(data, at)
+            hlen = (off_byte >> 4) * 4
+            timestamps = hlen == 32 and data[at + 20 : at + 24] == _NOP_NOP_TS
+            # A cut-off timestamp option makes the line "[Malformed Packet]": the slow path.
+            if not timestamps or size >= at + 32:
+                flags = (off_byte & 0x01) << 8 | flag_byte
+                # src + dst + ports: contiguous in both IPv4 and IPv6 headers; keys the
+                # connection table and the line's address and port texts.
+                key = data[key_start : at + 4]
+                texts = connection_texts.get(key)
+                if texts is None:
+                    if len(connection_texts) >= _CACHE_LIMIT:
+                        connection_texts.clear()
+                    text_of = _ipv4_text if version == 4 else _ipv6_text
+                    texts = connection_texts[key] = (
+                        f"{text_of(src):>12} → {text_of(dst):<12} TCP ",
+                        f" {sport} → {dport} ",
+                    )
+                entry = tcp_get(key)
+                if entry is None or flags & 0x02:
+                    seq_base, ack_base, scale = tcp_bases(
+                        key, src, dst, sport, dport, seq, ack, flags, data, at, hlen
+                    )
+                    if scale >= 0 and not flags & 0x02:
+                        win <<= scale
+                else:
+                    # tcp_bases for an established connection, inline.
+                    fwd, rev = entry
+                    seq_base = fwd[0]
+                    if seq_base == -1:
+                        seq_base = fwd[0] = (seq - 1) & _MASK
+                    ack_base = rev[0]
+                    if ack_base == -1:
+                        if flags & 0x10:
+                            ack_base = rev[0] = (ack - 1) & _MASK
+                        else:
+                            ack_base = 0
+                    scale = fwd[1]
+                    if scale >= 0:
+                        win <<= scale
+                if timestamps:
+                    tsval, tsecr = ts_pair(data, at + 24)
+                    options = f" TSval={tsval} TSecr={tsecr}"
+                elif hlen > 20:
+                    parts = _tcp_options(data, at + 20, min(at + hlen, size), ack_base)
+                    options = " " + " ".join(parts) if parts else ""
+                else:
+                    options = ""
+                acked = f" Ack={(ack - ack_base) & _MASK}" if flags & 0x10 else ""
+                urgent = f" Urg={urg}" if flags & 0x20 else ""
+                length = payload - hlen
+                append(
+                    f"{count:>5} {when} {texts[0]}{wire_len}{texts[1]}{flag_text[flags]}"
+                    f" Seq={(seq - seq_base) & _MASK}{acked}"
+                    f" Win={win}{urgent} Len={length if length > 0 else 0}{options}"
+                )
+                continue
+        elif at and (proto == 17 or proto == (1 if version == 4 else 58)):
             source = sources.get(src)
             if source is None:
                 if len(sources) >= _CACHE_LIMIT:
@@ -122,60 +182,12 @@ def write_lines(
                     f"{sport} → {dport} Len={length - 8}"
                 )
                 continue
-            if proto != 6:
+            if proto != 17:
                 # ICMP/ICMPv6: 8 bytes are there (42 - 34, 62 - 54); the texts come from tables.
                 name = "ICMP" if version == 4 else "ICMPv6"
                 info = icmp_info(count, data, at, at + payload, src, dst, hop_limit, version)
                 append(f"{count:>5} {when} {source} → {destination} {name} {wire_len} {info}")
                 continue
-            if size >= at + 20:
-                sport, dport, seq, ack, off_byte, flag_byte, win, urg = tcp_header(data, at)
-                hlen = (off_byte >> 4) * 4
-                timestamps = hlen == 32 and data[at + 20 : at + 24] == _NOP_NOP_TS
-                # A cut-off timestamp option makes the line "[Malformed Packet]": the slow path.
-                if not timestamps or size >= at + 32:
-                    flags = (off_byte & 0x01) << 8 | flag_byte
-                    # src + dst + ports: contiguous in both IPv4 and IPv6 headers.
-                    key = data[key_start : at + 4]
-                    entry = tcp_get(key)
-                    if entry is None or flags & 0x02:
-                        seq_base, ack_base, scale = tcp_bases(
-                            key, src, dst, sport, dport, seq, ack, flags, data, at, hlen
-                        )
-                        if scale >= 0 and not flags & 0x02:
-                            win <<= scale
-                    else:
-                        # tcp_bases for an established connection, inline.
-                        fwd, rev = entry
-                        seq_base = fwd[0]
-                        if seq_base == -1:
-                            seq_base = fwd[0] = (seq - 1) & _MASK
-                        ack_base = rev[0]
-                        if ack_base == -1:
-                            if flags & 0x10:
-                                ack_base = rev[0] = (ack - 1) & _MASK
-                            else:
-                                ack_base = 0
-                        scale = fwd[1]
-                        if scale >= 0:
-                            win <<= scale
-                    if timestamps:
-                        tsval, tsecr = ts_pair(data, at + 24)
-                        options = f" TSval={tsval} TSecr={tsecr}"
-                    elif hlen > 20:
-                        parts = _tcp_options(data, at + 20, min(at + hlen, size), ack_base)
-                        options = " " + " ".join(parts) if parts else ""
-                    else:
-                        options = ""
-                    acked = f" Ack={(ack - ack_base) & _MASK}" if flags & 0x10 else ""
-                    urgent = f" Urg={urg}" if flags & 0x20 else ""
-                    length = payload - hlen
-                    append(
-                        f"{count:>5} {when} {source} → {destination} TCP {wire_len} "
-                        f"{sport} → {dport} {flag_text[flags]} Seq={(seq - seq_base) & _MASK}{acked}"
-                        f" Win={win}{urgent} Len={length if length > 0 else 0}{options}"
-                    )
-                    continue
         row = summarize(count, stamp, wire_len, linktype, digits, data)
         line = format_line(row, when)
         # isprintable() is a C-speed superset test of what escaping rewrites (controls, bidi).

@@ -1,6 +1,6 @@
 """Read-path benchmark: tshark, a raw dpkt loop, `layerscope read` and PacketIndex, on two captures.
 
-    /tmp/venv/bin/python bench/bench_read.py [--packets 1000000] [--repeat 1] [--only tcp|mixed]
+    /tmp/venv/bin/python bench/bench_read.py [--packets 1000000] [--repeat 1] [--only tcp|mixed] [--out DIR]
 
 Builds two captures in bench/out/ (gitignored) by repeating real packets, time-shifted so
 timestamps keep increasing, until each has at least --packets records:
@@ -101,8 +101,8 @@ def build_capture(packets: list[tuple[int, int, bytes]], target: Path, count: in
     return written
 
 
-def run(cmd: list[str]) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB, from wait4's rusage of exactly this child)."""
+def run(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall time, CPU time (user + system) and peak RSS (KiB), from wait4's rusage of this child."""
     start = time.perf_counter()
     with open(os.devnull, "wb") as sink:
         child = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.DEVNULL, cwd=REPO)
@@ -110,7 +110,7 @@ def run(cmd: list[str]) -> tuple[float, int]:
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)}: exit status {os.waitstatus_to_exitcode(status)}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def contenders(capture: Path) -> list[tuple[str, list[str]]]:
@@ -127,18 +127,22 @@ def contenders(capture: Path) -> list[tuple[str, list[str]]]:
 
 def bench(capture: Path, count: int, repeat: int) -> None:
     # Interleaved rounds, best of each: a burst of load from elsewhere hits every contender alike.
-    best: dict[str, tuple[float, int]] = {}
+    best: dict[str, tuple[float, float, int]] = {}
     for _round in range(repeat):
         for name, cmd in contenders(capture):
-            elapsed, rss = run(cmd)
+            elapsed, cpu, rss = run(cmd)
             if name not in best or elapsed < best[name][0]:
-                best[name] = (elapsed, rss)
-    tshark, dpkt_time = best["tshark -r"][0], best["dpkt eth/ip/tcp loop"][0]
-    print(f"{'contender':<24}{'seconds':>9}{'packets/s':>12}{'peak RSS MB':>13}{'vs tshark':>11}{'vs dpkt':>9}")
-    for name, (elapsed, rss) in best.items():
+                best[name] = (elapsed, cpu, rss)
+    tshark, tshark_cpu = best["tshark -r"][:2]
+    dpkt_time = best["dpkt eth/ip/tcp loop"][0]
+    print(
+        f"{'contender':<22}{'wall s':>8}{'cpu s':>7}{'packets/s':>11}{'peak RSS MB':>12}"
+        f"{'vs tshark':>10}{'(cpu)':>7}{'vs dpkt':>8}"
+    )
+    for name, (elapsed, cpu, rss) in best.items():
         print(
-            f"{name:<24}{elapsed:>9.2f}{count / elapsed:>12,.0f}{rss / 1024:>13.0f}"
-            f"{tshark / elapsed:>10.2f}x{dpkt_time / elapsed:>8.2f}x"
+            f"{name:<22}{elapsed:>8.2f}{cpu:>7.2f}{count / elapsed:>11,.0f}{rss / 1024:>12.0f}"
+            f"{tshark / elapsed:>9.2f}x{tshark_cpu / cpu:>6.2f}x{dpkt_time / elapsed:>7.2f}x"
         )
 
 
@@ -147,20 +151,23 @@ def main() -> None:
     parser.add_argument("--packets", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="rounds; the best time of each counts")
     parser.add_argument("--only", choices=("tcp", "mixed"), help="bench one capture only")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the captures are built (bench/out)")
     args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
+    out: Path = args.out
+    out.mkdir(exist_ok=True)
     captures = {
-        "tcp": (OUT / "big-tcp.pcap", (REPO / "tests" / "data" / "http.pcap",), False),
-        "mixed": (OUT / "big-mixed.pcap", MIXED_SOURCES, True),
+        "tcp": (out / "big-tcp.pcap", (REPO / "tests" / "data" / "http.pcap",), False),
+        "mixed": (out / "big-mixed.pcap", MIXED_SOURCES, True),
     }
     for kind, (target, sources, nanos) in captures.items():
         if args.only and kind != args.only:
             continue
         count = build_capture(packets_of(sources), target, args.packets, nanos)
         size = target.stat().st_size / 1e6
-        print(f"\n{target.relative_to(REPO)}: {count:,} packets ({size:.0f} MB), {repeat_note(args.repeat)}")
+        print(f"\n{target}: {count:,} packets ({size:.0f} MB), {repeat_note(args.repeat)}")
         bench(target, count, args.repeat)
-    print("\nratios are speed multiples (>1 means faster than the reference); RSS counts touched pages")
+    print("\nratios are speed multiples (>1 means faster than the reference; '(cpu)' compares user+system")
+    print("CPU time with tshark's, steadier than wall time on a busy machine); RSS counts touched pages")
     print("of the memory-mapped capture, so readers that map the file show roughly its size")
 
 

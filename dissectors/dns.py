@@ -45,7 +45,8 @@ def _tcp(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None:
     start = cursor.pos
     layer.label = TITLES[layer.proto]
     available = cursor.limit - start
-    length = cursor.peek_uint(2, start) if available >= 2 else -1
+    # A prefix the capture cut (snaplen) is a truncation; one the segment itself splits is not.
+    length = cursor.peek_uint(2, start) if cursor.end - start >= 2 else -1
     if length < 0 or start + 2 + length > cursor.end:
         # Part of a message that continues in a later segment: reassembly is a later step.
         raw = cursor.data[start : cursor.limit]

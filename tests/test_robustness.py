@@ -49,6 +49,18 @@ def check_invariants(dissection: Dissection) -> None:
                 continue
             assert layer.offset <= item.offset, (layer.proto, layer.offset, item)
             assert item.offset + item.length <= layer.offset + layer.length, (layer.proto, layer.length, item)
+    check_problem_ranges(dissection)
+
+
+def check_problem_ranges(dissection: Dissection) -> None:
+    """Every Problem points at captured bytes of its frame, or at none (offset -1)."""
+    captured = len(dissection.frame.data)
+    for layer in dissection.layers:
+        for found in layer.problems:
+            if found.offset == -1:
+                continue
+            assert 0 <= found.offset <= captured, (layer.proto, captured, found)
+            assert 0 <= found.length <= captured - found.offset, (layer.proto, captured, found)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -92,7 +104,9 @@ def test_truncation_at_every_length_is_reported() -> None:
             default=0,
         )
         for cut in range(claimed_end):
-            snapped = Frame(1, original.timestamp_ns, original.data[:cut], original.wire_len, original.linktype)
+            snapped = Frame(
+                1, original.timestamp_ns, original.data[:cut], original.wire_len, original.linktype
+            )
             dissection = dissect_frame(snapped, strict=True)
             check_invariants(dissection)
             assert len(dissection.layers) >= 1
@@ -101,3 +115,19 @@ def test_truncation_at_every_length_is_reported() -> None:
                 assert any(code.endswith(".truncated") for code in codes), (original.number, cut, codes)
             checked += 1
     assert checked > 100
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_problem_ranges_lie_inside_the_captured_bytes(data: st.DataObject) -> None:
+    """Snapped, mutated and malformed frames: no Problem's byte range leaves the captured bytes."""
+    original = data.draw(st.sampled_from(sample_frames()))
+    raw = bytearray(original.data)
+    for _ in range(data.draw(st.integers(0, 4))):
+        if raw:
+            raw[data.draw(st.integers(0, min(len(raw), 80) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(raw)))
+    # Cut by the snaplen (the wire length stays) or genuinely short (the wire length follows).
+    wire_len = original.wire_len if data.draw(st.booleans()) else cut
+    frame = Frame(1, original.timestamp_ns, bytes(raw[:cut]), max(wire_len, cut), original.linktype)
+    check_problem_ranges(dissect_frame(frame, strict=True))

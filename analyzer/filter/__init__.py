@@ -30,13 +30,15 @@ class DisplayFilter:
     `names` are the catalog fields and protocols it reads (with their type family); names of
     protocols we do not dissect are left out, since they never have a value. `constant` is
     True or False when the filter's outcome cannot depend on the packet (every name it reads
-    is absent), so callers may skip dissection altogether.
+    is absent), so callers may skip dissection altogether. `needs_tree` is True when the
+    filter reads a protocol's bytes, a length or a display text, which only a tree has.
     """
 
     text: str
     test: Test
     names: dict[str, Family]
     constant: bool | None
+    needs_tree: bool = False
 
     def matches(self, dissection: Dissection) -> bool:
         return self.test(TreePacket(dissection, self.names))
@@ -51,13 +53,15 @@ def compile_filter(text: str, dissected: Collection[str] | None = None) -> Displ
     `dissected` are the protocols our dissectors produce (default: the default registry's);
     fields of any other protocol in the catalog are valid names that never match.
     """
+    if not text.strip():  # tshark takes an empty filter as no filter at all
+        return DisplayFilter(text, lambda p: True, {}, True)
     if dissected is None:
         from analyzer.pipeline import default_registry
 
         dissected = default_registry().protocols.keys()
     absent: Callable[[str], bool] = absent_protocols(dissected)
-    test, names = compile_tree(parse(text), text, absent)
+    test, names, needs_tree = compile_tree(parse(text), text, absent)
     constant: bool | None = None
     if not names:
         constant = test(NO_PACKET)
-    return DisplayFilter(text, test, names, constant)
+    return DisplayFilter(text, test, names, constant, needs_tree)

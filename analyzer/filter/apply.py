@@ -45,7 +45,11 @@ def select_frames(
     is built only where the fast path is unsure (an ICMP error's quoted packet, a truncated
     header) or the caller wants one.
     """
-    fast = display_filter is not None and set(display_filter.names) <= FAST_NAMES
+    fast = (
+        display_filter is not None
+        and not display_filter.needs_tree
+        and set(display_filter.names) <= FAST_NAMES
+    )
     constant = display_filter.constant if display_filter is not None else True
     # The TCP/UDP trackers must see every frame in order: once trees are wanted (output or a
     # filter the fast path cannot answer), every frame is dissected and annotated.

@@ -70,6 +70,9 @@ class Compiler:
         self.absent = absent
         # Every catalog name the filter reads (fields and protocols), with its family.
         self.families: dict[str, Family] = {}
+        # True once the filter reads more than values of plain fields and the presence of
+        # protocols (a protocol's bytes, a length, a display text): only a tree can answer.
+        self.needs_tree = False
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -106,7 +109,7 @@ class Compiler:
             raise self.error(f"{node.text} is neither a field nor a protocol name.", node)
         if isinstance(node, Literal):
             raise self.error(f'"{node.text}" is not a valid protocol or protocol field.', node)
-        typed = self.value(node)
+        typed = self.field(node, presence=True) if isinstance(node, Word) else self.value(node)
         get = typed.get
         if isinstance(node, Arith):
             return lambda p: any(value != 0 for value in get(p))
@@ -121,11 +124,12 @@ class Compiler:
             raise self.error(f"{self.source(node.left)} is neither a field nor a protocol name.", node.left)
         if left_lit:
             right = self.value(node.right)
+            self.check_operator(op, right, node.right)
             left = self.literal(node.left, right, op)
         else:
             left = self.value(node.left)
+            self.check_operator(op, left, node.left)
             right = self.literal(node.right, left, op) if right_lit else self.value(node.right)
-        self.check_operator(op, left, node.left)
         if not right_lit and not left_lit and not _compatible(left.family, right.family):
             raise self.error(f"{left.name} and {right.name} are not of compatible types.", node.right)
         if op == "matches":
@@ -224,12 +228,14 @@ class Compiler:
             return self.call(node)
         raise self.error(f'"{self.source(node)}" was unexpected in this context.', node)
 
-    def field(self, node: Word) -> Typed:
+    def field(self, node: Word, presence: bool = False) -> Typed:
         entry = CATALOG.get(node.text)
         if entry is None:
             raise self.error(f"{node.text} is neither a field nor a protocol name.", node)
         ftype, _base, protocol = entry
         family = family_of(ftype)
+        if family is Family.PROTOCOL and not presence:
+            self.needs_tree = True
         name, layer = node.text, node.layer
         if self.absent(protocol):
             return Typed(family, ftype, lambda p: [], name)
@@ -300,6 +306,8 @@ class Compiler:
             raise self.error(f"{self.source(arg)} is neither a field nor a protocol name.", arg)
         inner = self.value(arg)
         get = inner.get
+        if name in ("len", "string"):
+            self.needs_tree = True
         if name == "count":
             if not isinstance(arg, Word):
                 raise self.error("Only fields can be used as parameter for count()", arg)
@@ -471,9 +479,13 @@ def _slice(data: bytes, ranges: list[tuple[int, int | None]]) -> bytes | None:
     return bytes(out)
 
 
-def compile_tree(node: Node, text: str, absent: Callable[[str], bool]) -> tuple[Test, dict[str, Family]]:
+def compile_tree(
+    node: Node, text: str, absent: Callable[[str], bool]
+) -> tuple[Test, dict[str, Family], bool]:
+    """The test, the names it reads with their families, and whether only a tree can answer it."""
     compiler = Compiler(text, absent)
-    return compiler.test(node), compiler.families
+    test = compiler.test(node)
+    return test, compiler.families, compiler.needs_tree
 
 
 def absent_protocols(dissected: Collection[str]) -> Callable[[str], bool]:

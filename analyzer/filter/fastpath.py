@@ -1,10 +1,10 @@
 """Fast path: the common filter fields decoded with `struct` from the raw frame, without a tree.
 
-Answers only for plain packets it fully understands (Ethernet or raw IP, IPv4 without
-fragmentation, IPv6 without extension headers, a complete TCP/UDP header, ICMP/ICMPv6 that are
-not errors quoting another packet, ARP). For anything else `fast_packet` returns None and the
-caller builds the full tree, so the two paths agree (tests/filter/test_fastpath.py checks every
-packet of every test capture).
+Answers only for plain packets it fully understands (Ethernet with any VLAN tags or raw IP; IPv4
+or IPv6 with generic extension headers; a complete TCP/UDP header, ICMP/ICMPv6 that are not
+errors quoting another packet, ARP; a later fragment, which carries no transport header). For
+anything else `fast_packet` returns None and the caller builds the full tree, so the two paths
+agree (tests/filter/test_fastpath.py checks every packet of every test capture).
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from captures.frame import Frame
 _IPV4_FULL = 0xFFFFFFFF
 _IPV6_FULL = (1 << 128) - 1
 _ICMP_ERRORS = frozenset({3, 4, 5, 11, 12})
+_VLAN_TAGS = frozenset({0x8100, 0x88A8, 0x9100})
+# IPv6 extension headers with the generic (next header, length in 8 octets) layout.
+_IPV6_EXTENSIONS = frozenset({0, 43, 60})
 _TCP_FLAG_BITS = {
     "tcp.flags.fin": 0x001,
     "tcp.flags.syn": 0x002,
@@ -103,7 +106,7 @@ _GETTERS: dict[str, Callable[[FastPacket], list[object]]] = {
     "eth": _present(lambda p: p.link == "eth"),
     "eth.src": lambda p: _eth(p, 6),
     "eth.dst": lambda p: _eth(p, 0),
-    "eth.addr": lambda p: _eth(p, 6) + _eth(p, 0),
+    "eth.addr": lambda p: _eth(p, 0) + _eth(p, 6),
     "eth.type": lambda p: [_u16(p.data, 12)] if p.link == "eth" else [],
     "ip": _present(lambda p: p.net == "ip"),
     "ip.src": lambda p: _v4(p, 12),
@@ -142,10 +145,14 @@ def fast_packet(frame: Frame) -> FastPacket | None:
     if linktype == 1:
         if len(data) < 14:
             return None
-        etype = data[12] << 8 | data[13]
+        etype, at = data[12] << 8 | data[13], 14
+        while etype in _VLAN_TAGS:  # 802.1Q / 802.1ad tags: eth.type stays the outer one
+            if len(data) < at + 4:
+                return None
+            etype, at = data[at + 2] << 8 | data[at + 3], at + 4
         if etype == 0x0806:
-            return FastPacket(frame, "eth", "arp", 14, "", 0) if len(data) >= 42 else None
-        return _network(frame, "eth", etype, 14)
+            return FastPacket(frame, "eth", "arp", at, "", 0) if len(data) >= at + 28 else None
+        return _network(frame, "eth", etype, at)
     if linktype in (101, 228, 229) and data:
         version = data[0] >> 4
         return _network(frame, "", 0x0800 if version == 4 else 0x86DD if version == 6 else 0, 0)
@@ -159,13 +166,31 @@ def _network(frame: Frame, link: str, etype: int, at: int) -> FastPacket | None:
             return None
         hlen = (data[at] & 0x0F) * 4
         total = _u16(data, at + 2)
-        if hlen < 20 or total < hlen or _u16(data, at + 6) & 0x3FFF:
-            return None  # bad header or a fragment: leave it to the tree
+        if hlen < 20 or total < hlen or len(data) < at + hlen:
+            return None
+        fragment = _u16(data, at + 6)
+        if fragment & 0x1FFF:  # a later fragment: no transport header, just data
+            return FastPacket(frame, link, "ip", at, "", 0)
+        if fragment & 0x2000:  # a first fragment: leave it to the tree
+            return None
         return _transport(frame, link, "ip", at, data[at + 9], at + hlen, at + total)
     if etype == 0x86DD:
         if len(data) < at + 40 or data[at] >> 4 != 6:
             return None
-        return _transport(frame, link, "ipv6", at, data[at + 6], at + 40, at + 40 + _u16(data, at + 4))
+        end = at + 40 + _u16(data, at + 4)
+        proto, pos = data[at + 6], at + 40
+        while proto in _IPV6_EXTENSIONS or proto == 44:
+            if len(data) < pos + 8:
+                return None
+            if proto == 44:
+                if _u16(data, pos + 2) & 0xFFF9:  # a later fragment, or reserved bits: the tree
+                    return (
+                        FastPacket(frame, link, "ipv6", at, "", 0) if _u16(data, pos + 2) & 0xFFF8 else None
+                    )
+                proto, pos = data[pos], pos + 8
+            else:
+                proto, pos = data[pos], pos + (data[pos + 1] + 1) * 8
+        return _transport(frame, link, "ipv6", at, proto, pos, end)
     return None
 
 

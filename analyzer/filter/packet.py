@@ -111,7 +111,20 @@ class TreePacket:
         return [item.label if isinstance(item, Layer) else item.show for item in self._items(name, layer)]
 
     def lengths(self, name: str, layer: int | None) -> list[int]:
-        return [max(item.length, 0) for item in self._items(name, layer)]
+        return [self._item_length(item) for item in self._items(name, layer)]
+
+    def _item_length(self, item: Field | Layer) -> int:
+        """Wireshark's item length: a field's bytes; a protocol's header, up to the next layer
+        at its depth (a layer that nests others, as ICMP quoting a packet, covers them)."""
+        if isinstance(item, Field):
+            return max(item.length, 0)
+        layers = self.dissection.layers
+        at = next(i for i, layer in enumerate(layers) if layer is item)
+        if at + 1 < len(layers):
+            following = layers[at + 1]
+            if following.depth == item.depth and item.offset < following.offset < item.end:
+                return following.offset - item.offset
+        return max(item.length, 0)
 
     def _protocol_bytes(self, item: Field | Layer) -> bytes:
         """A protocol's value: its bytes to the end of what it carries (Wireshark's tvb)."""

@@ -36,7 +36,10 @@ SVCB = (
     "0268330003000220fb000400080a0000010a000002000600100000000000000000000000000000000100000004000100030002"
     "0000000900036162630005000378797a"
 )
-HTTPS = "beef81800001000100000000036c616204746573740000410001c00c0041000100000e100010000003737663036c6162047465737400"
+HTTPS = (
+    "beef81800001000100000000036c616204746573740000410001c00c0041000100000e10001000000373766303"
+    "6c6162047465737400"
+)
 OPT = (
     "000701000001000000000001036c6162047465737400000100010000291000000180000043000a0018000102030405060708090a"
     "0b0c0d0e0f1011121314151617000c000400000000000b00020064000f000600126f6f70730003000000080007000118000a0102"
@@ -69,7 +72,8 @@ def checksum(data: bytes) -> int:
     total = sum(struct.unpack(f"!{len(data) // 2}H", data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
+    result: int = ~total & 0xFFFF
+    return result
 
 
 def frame(payload_hex: str, sport: int = 53, dport: int = 40000, tcp: bool = False) -> Frame:
@@ -103,7 +107,7 @@ def dns_layer(d: Dissection, proto: str = "dns") -> Layer:
 
 
 def labels(node: Layer | Field) -> list[str]:
-    return [item.label for item in (node.walk() if isinstance(node, Layer) else node.walk())]
+    return [item.label for item in node.walk()]
 
 
 def test_soa_record_fields_and_labels() -> None:
@@ -329,7 +333,7 @@ def test_fuzz_random_payloads_never_raise(payload: bytes) -> None:
     for layer in d.layers:
         for item in layer.walk():
             if item.offset >= 0:
-                assert 0 <= item.offset and item.offset + item.length <= data_len, item
+                assert item.offset >= 0 and item.offset + item.length <= data_len, item
 
 
 @settings(max_examples=200, deadline=None)

@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.filter.catalog import CATALOG
 from analyzer.filter.fastpath import FAST_NAMES, fast_packet
 from analyzer.filter.packet import TreePacket
 from analyzer.filter.values import family_of
-from analyzer.filter.catalog import CATALOG
 from analyzer.session import iter_dissections
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-CAPTURES = sorted(p for p in DATA.iterdir() if p.name.endswith((".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz")))
+CAPTURES = sorted(
+    p for p in DATA.iterdir() if p.name.endswith((".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz"))
+)
 FAMILIES = {name: family_of(CATALOG[name][0]) for name in FAST_NAMES}
 PROTOCOLS = {name for name in FAST_NAMES if CATALOG[name][0] == "FT_PROTOCOL"}
 
@@ -34,4 +36,11 @@ def test_fast_path_equals_tree(capture: Path) -> None:
                 want, got = [bool(want)], [bool(got)]
             assert got == want, f"frame {dissection.frame.number} {name}: fast {got} tree {want}"
             assert fast.values(name, 2) == tree.values(name, 2) or name in PROTOCOLS
-    assert answered or capture.name in {"sll.pcap", "sll2.pcap", "null.pcap", "loop.pcap", "qinq.pcap", "vlan.pcap"}
+    assert answered or capture.name in {
+        "sll.pcap",
+        "sll2.pcap",
+        "null.pcap",
+        "loop.pcap",
+        "qinq.pcap",
+        "vlan.pcap",
+    }

@@ -95,7 +95,8 @@ FILTERS = [
     "icmp.type in {3, 11}",
     # slices
     "eth.src[0:3] == 02:77:00",
-    "eth.dst[0] == ff",
+    # A bare "ff" would be Wireshark's "ff" protocol (Foundation Fieldbus), not a byte.
+    "eth.dst[0:2] == ff:ff",
     "eth.src[3:] == 00:00:0a",
     "eth.src[:2] == 02:77",
     "eth.src[4-5] == 00:0a",
