@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import struct
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from os import PathLike
 from typing import NamedTuple
 
@@ -158,6 +158,50 @@ class PacketIndex:
             else:
                 reader.close()
         return index
+
+    @classmethod
+    def for_file(cls, path: str | PathLike[str], resolve_names: bool = False) -> PacketIndex:
+        """An empty index of a capture file, for `fill()` to grow while readers use it (the TUI).
+
+        Packets are re-read through a mapped reader only when asked for, so a long pass does
+        not keep the whole file resident; streams and gzip files keep their bytes instead.
+        """
+        name = str(path)
+        reader = pcapfile.open_capture(path)
+        seekable = not reader.info.compressed and name != "-" and os.path.isfile(name)
+        index = cls(name, resolve_names, keep_bytes=not seekable)
+        if seekable:
+            index._reader = reader
+        else:
+            reader.close()
+        return index
+
+    def fill(self, progress: Callable[[int, float], bool] | None = None, every: int = 8192) -> list[str]:
+        """Index the file of `for_file` in one streamed pass; returns the reader's warnings.
+
+        `progress(count, fraction)` is called every `every` records, between records, so the
+        first `count` packets are complete; returning False stops the pass. `fraction` is how
+        far into the file (its stored bytes) the pass has read.
+        """
+        assert self.path is not None
+        with open(self.path, "rb") as raw:
+            size = max(os.fstat(raw.fileno()).st_size, 1)
+            reader = pcapfile.open_stream(raw, self.path)
+            stopped = False
+
+            def records() -> Iterator[RawRecord]:
+                nonlocal stopped
+                for count, record in enumerate(reader.records()):
+                    if count and count % every == 0 and progress is not None:
+                        if not progress(len(self), raw.tell() / size):
+                            stopped = True
+                            return
+                    yield record
+
+            self.extend(records())
+            if progress is not None and not stopped:
+                progress(len(self), 1.0)
+            return list(reader.warnings)
 
     def close(self) -> None:
         if self._reader is not None:

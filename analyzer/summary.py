@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import NamedTuple, TextIO
 
+from analyzer.summary_apps import TCP_APP_PORTS, UDP_APP_PORTS, tcp_app, udp_app
 from captures.pcapfile import RawRecord
 from dissectors.ethertypes import ETHERTYPE_NAMES
 
@@ -543,6 +544,10 @@ class Summarizer:
             sport, dport, length = struct.unpack_from("!HHH", data, at)
             self._sport, self._dport = sport, dport
             self._info = f"{sport} → {dport} Len={length - 8}"
+            if sport in UDP_APP_PORTS or dport in UDP_APP_PORTS:
+                app = udp_app(sport, dport, data, at + 8, min(at + length, end))
+                if app is not None:
+                    self._proto, self._info = app
         elif proto == 1 and version == 4:
             self._icmp(number, data, at, src, dst)
         elif proto == 58 and version == 6:
@@ -576,6 +581,10 @@ class Summarizer:
             if options:
                 info += " " + " ".join(options)
         self._info = info
+        if sport in TCP_APP_PORTS or dport in TCP_APP_PORTS:
+            app = tcp_app(sport, dport, data, at + hlen, min(end, len(data)))
+            if app is not None:
+                self._proto, self._info = app
 
     def _tcp_state(
         self,

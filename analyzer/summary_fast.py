@@ -28,6 +28,7 @@ from analyzer.summary import (
 )
 from analyzer.summary import ipv4_text as _ipv4_text
 from analyzer.summary import ipv6_text as _ipv6_text
+from analyzer.summary_apps import TCP_APP_PORTS, UDP_APP_PORTS
 from captures.types import RawRecord
 
 # An IPv4 header at byte 14: version/IHL, total length, flags/fragment offset, TTL, protocol, src, dst.
@@ -108,7 +109,7 @@ def write_lines(
             hlen = (off_byte >> 4) * 4
             timestamps = hlen == 32 and data[at + 20 : at + 24] == _NOP_NOP_TS
             # A cut-off timestamp option makes the line "[Malformed Packet]": the slow path.
-            if not timestamps or size >= at + 32:
+            if (not timestamps or size >= at + 32) and not (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS):
                 flags = (off_byte & 0x01) << 8 | flag_byte
                 # src + dst + ports: contiguous in both IPv4 and IPv6 headers; keys the
                 # connection table and the line's address and port texts.
@@ -177,11 +178,13 @@ def write_lines(
             if proto == 17:
                 length = data[at + 4] << 8 | data[at + 5]
                 sport, dport = data[at] << 8 | data[at + 1], data[at + 2] << 8 | data[at + 3]
-                append(
-                    f"{count:>5} {when} {source} → {destination} UDP {wire_len} "
-                    f"{sport} → {dport} Len={length - 8}"
-                )
-                continue
+                # DNS, DHCP...: their Info comes from the general path.
+                if sport not in UDP_APP_PORTS and dport not in UDP_APP_PORTS:
+                    append(
+                        f"{count:>5} {when} {source} → {destination} UDP {wire_len} "
+                        f"{sport} → {dport} Len={length - 8}"
+                    )
+                    continue
             if proto != 17:
                 # ICMP/ICMPv6: 8 bytes are there (42 - 34, 62 - 54); the texts come from tables.
                 name = "ICMP" if version == 4 else "ICMPv6"

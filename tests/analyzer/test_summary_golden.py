@@ -19,7 +19,7 @@ DATA = TESTS / "data"
 # transport line here while tshark names the application, so only their first columns count.
 COVERED = {"eth", "ethertype", "vlan", "ieee8021ad", "arp", "sll", "null", "raw", "ip", "ipv6"}
 COVERED |= {"ipv6.hopopts", "ipv6.routing", "ipv6.dstopts", "ipv6.fraghdr", "icmp", "icmpv6"}
-COVERED |= {"tcp", "udp", "data"}
+COVERED |= {"tcp", "udp", "data", "dns", "mdns", "llmnr", "dhcp"}
 # TCP analysis tags ("[TCP Retransmission] ") need the TCP state tracker: a later issue.
 TCP_TAG = re.compile(r"\[TCP [^\]]*\] ?|\[Illegal Segments?\] ?")
 

@@ -15,7 +15,18 @@ from analyzer.cli import run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ENV = {**os.environ, "TZ": "UTC"}
-PREFS = ["-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"]
+# tests/golden/make_goldens.py's preferences: checksums verified, no defragmentation or desegmentation.
+PREFS = [
+    f"-o{pref}"
+    for pref in (
+        "ip.check_checksum:TRUE",
+        "tcp.check_checksum:TRUE",
+        "udp.check_checksum:TRUE",
+        "ip.defragment:FALSE",
+        "ipv6.defragment:FALSE",
+        "tcp.desegment_tcp_streams:FALSE",
+    )
+]
 needs_tshark = pytest.mark.skipif(
     shutil.which("tshark") is None, reason="tshark (the oracle) is not installed"
 )

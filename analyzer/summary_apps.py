@@ -1,0 +1,43 @@
+"""Protocol and Info columns of application messages (DNS, DHCP) for the fast summary paths.
+
+Both summary paths (analyzer/summary.py and analyzer/summary_fast.py) ask here first when a
+UDP or TCP payload uses a port an application dissector is bound to, so the two cannot
+disagree. Every function returns None when the payload is not a message it can describe, and
+never raises.
+"""
+
+from __future__ import annotations
+
+from analyzer.summary_dhcp import dhcp_info
+from analyzer.summary_dns import dns_info, dns_tcp_info, protocol_name
+
+DNS_UDP_PORTS = (53, 5353, 5355)
+DHCP_PORTS = (67, 68)
+# Ports worth a look at all: a set test keeps the common case (no application) cheap.
+UDP_APP_PORTS = frozenset((*DNS_UDP_PORTS, *DHCP_PORTS))
+TCP_APP_PORTS = frozenset((53,))
+
+
+def udp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str, str] | None:
+    """(Protocol, Info) of the UDP payload data[at:end], trying the lower port first as tshark."""
+    for port in sorted((sport, dport)):
+        if port in DNS_UDP_PORTS:
+            info = dns_info(data, at, end, mdns=port == 5353)
+            if info is not None:
+                return protocol_name(port), info
+        elif port in DHCP_PORTS:
+            info = dhcp_info(data, at, end)
+            if info is not None:
+                return ("DHCP" if info.startswith("DHCP") else "BOOTP"), info
+    return None
+
+
+def tcp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str, str] | None:
+    """(Protocol, Info) of a TCP segment's payload data[at:end], when it holds whole messages."""
+    if at >= end:
+        return None
+    if 53 in (sport, dport):
+        info = dns_tcp_info(data, at, end)
+        if info is not None:
+            return "DNS", info
+    return None
