@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn, TextIO
 
-from analyzer.commands import flows, follow, read
+from analyzer.commands import flows, follow, read, tui
 from analyzer.commands.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Streams, UsageError
 from analyzer.textsafe import escape_lines
 
 PROG = "layerscope"
 # Each module has add_parser(subparsers), which sets `run(args, streams) -> int` as default.
-COMMANDS: tuple[ModuleType, ...] = (read, flows, follow)
+COMMANDS: tuple[ModuleType, ...] = (read, flows, follow, tui)
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -42,11 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def tui_arguments(argv: Sequence[str]) -> list[str]:
+    """`layerscope` alone or `layerscope FILE` mean `layerscope tui [FILE]`; a known subcommand or
+    an option (--help) goes to the parser as it is."""
+    names = {module.NAME for module in COMMANDS}
+    if not argv:
+        return ["tui"]
+    if argv[0] not in names and not argv[0].startswith("-"):
+        return ["tui", *argv]
+    return list(argv)
+
+
 def run_cli(argv: Sequence[str] | None, out: TextIO, err: TextIO, strict: bool = False) -> int:
     """Parse and run one command; usage errors become exit 1 with a one-line message."""
     streams = Streams(out, err, strict)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(tui_arguments(sys.argv[1:] if argv is None else argv))
         status: int = args.run(args, streams)
     except UsageError as bad:
         streams.warn(str(bad))

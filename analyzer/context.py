@@ -13,6 +13,13 @@ class Preferences:
 
     check_checksums: bool = True
     resolve_names: bool = True
+    # tshark's tcp.desegment_tcp_streams (its default is TRUE; off here until every golden
+    # group is generated with it on): reassemble application PDUs that span TCP segments.
+    desegment_tcp: bool = False
+    # tshark's ip.defragment / ipv6.defragment (default TRUE there; off here for the same reason):
+    # put IP fragments back together and dissect the datagram on the frame that completes it.
+    defragment_ipv4: bool = False
+    defragment_ipv6: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -51,3 +58,6 @@ class PacketContext:
     in_error: bool = False
     # Layer nesting depth for the layers dissected from now on.
     depth: int = 0
+    # The media type an application layer hands its body on with ("text/plain"), for the
+    # media dissectors (data-text-lines, urlencoded-form, media) that name it in their label.
+    media_type: str = ""

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import captures.pcapfile as pcapfile
 from analyzer.summary import Summarizer, SummaryRow, ipv4_text, ipv6_text
+from captures.frame import Frame
 from captures.pcapfile import RawRecord
 
 _HAS_PORTS = 1
@@ -179,9 +180,10 @@ class PacketIndex:
     def fill(self, progress: Callable[[int, float], bool] | None = None, every: int = 8192) -> list[str]:
         """Index the file of `for_file` in one streamed pass; returns the reader's warnings.
 
-        `progress(count, fraction)` is called every `every` records, between records, so the
-        first `count` packets are complete; returning False stops the pass. `fraction` is how
-        far into the file (its stored bytes) the pass has read.
+        `progress(count, fraction)` is called after 1,024 records (a first screen's worth), then
+        every `every` records, always between records, so the first `count` packets are complete;
+        returning False stops the pass. `fraction` is how far into the file (its stored bytes)
+        the pass has read.
         """
         assert self.path is not None
         with open(self.path, "rb") as raw:
@@ -192,10 +194,10 @@ class PacketIndex:
             def records() -> Iterator[RawRecord]:
                 nonlocal stopped
                 for count, record in enumerate(reader.records()):
-                    if count and count % every == 0 and progress is not None:
-                        if not progress(len(self), raw.tell() / size):
-                            stopped = True
-                            return
+                    at_step = progress is not None and count > 0 and (count % every == 0 or count == 1024)
+                    if at_step and progress is not None and not progress(len(self), raw.tell() / size):
+                        stopped = True
+                        return
                     yield record
 
             self.extend(records())
@@ -365,6 +367,14 @@ class PacketIndex:
         if self._reader is None:
             raise ValueError("the index was closed; its packet bytes are no longer readable")
         return self._reader.read_record_at(self.__dict__["file_offset"][i], i + 1).data
+
+    def frame(self, i: int) -> Frame:
+        """Packet `i` as a Frame for `dissect_frame`; re-read from the file when mapped, so a pcapng
+        frame keeps its interface name and comments (kept bytes have neither)."""
+        if self._reader is not None and not self._keep_bytes:
+            return self._reader.read_record_at(self.__dict__["file_offset"][i], i + 1)
+        offset, stamp, wire_len, linktype, digits, iface, data = self.record(i)
+        return Frame(i + 1, stamp, data, wire_len, linktype, iface, None, (), offset, digits)
 
     def record(self, i: int) -> RawRecord:
         c = self.columns(i)

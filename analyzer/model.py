@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from analyzer.context import Preferences
 from captures.frame import Frame
 
 # A decoded value as filters and JSON see it. Addresses are kept as their text form
@@ -72,8 +73,19 @@ class Field:
     def walk(self) -> Iterator[Field]:
         """This field and all its descendants, depth first, in tree order."""
         yield self
-        for child in self.children:
-            yield from child.walk()
+        if self.children:
+            yield from _walk_fields(self.children)
+
+
+def _walk_fields(fields: list[Field]) -> Iterator[Field]:
+    """Depth-first, in tree order, with an explicit stack (nested generators cost a lot here)."""
+    stack = fields[::-1]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        yield item
+        if item.children:
+            extend(item.children[::-1])
 
 
 @dataclass(slots=True)
@@ -123,12 +135,18 @@ class Layer:
 
     def walk(self) -> Iterator[Field]:
         """Every field of this layer, depth first, in tree order."""
-        for child in self.children:
-            yield from child.walk()
+        return _walk_fields(self.children)
+
+    def first_fields(self) -> dict[str, Field]:
+        """Each field name's first occurrence: one walk for many look-ups."""
+        found: dict[str, Field] = {}
+        for item in _walk_fields(self.children):
+            found.setdefault(item.name, item)
+        return found
 
     def find(self, name: str) -> Field | None:
         """The first field with this filter name, or None."""
-        for item in self.walk():
+        for item in _walk_fields(self.children):
             if item.name == name:
                 return item
         return None
@@ -159,6 +177,9 @@ class Dissection:
     frame: Frame
     layers: list[Layer] = field(default_factory=list)
     extra_sources: list[DataSource] = field(default_factory=list)
+    # The preferences the frame was dissected with, for the stateful steps that run after it
+    # (defragmentation, desegmentation) and dissect reassembled bytes the same way.
+    prefs: Preferences = field(default_factory=Preferences)
 
     @property
     def sources(self) -> list[DataSource]:
@@ -176,7 +197,7 @@ class Dissection:
 
     def walk(self) -> Iterator[Field]:
         for layer in self.layers:
-            yield from layer.walk()
+            yield from _walk_fields(layer.children)
 
     def values(self, name: str) -> list[Field]:
         """Every occurrence of a field, in tree order (tshark's `-e` semantics)."""

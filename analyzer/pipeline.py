@@ -42,7 +42,7 @@ def dissect_frame(
     """
     registry = registry if registry is not None else default_registry()
     ctx = PacketContext(frame=frame, prefs=prefs or Preferences(), times=times)
-    dissection = Dissection(frame)
+    dissection = Dissection(frame, prefs=ctx.prefs)
     data = frame.data
     # Packet comments come first: tshark shows them as their own tree before the Frame tree.
     first = "pkt_comment" if frame.comments else "frame"
@@ -111,7 +111,10 @@ def run_chain(
         added.append(layer)
         ctx.protocols.append(protocol.name)
         following = _run(protocol, layer, ByteCursor(data, step.offset, step.end), ctx, strict)
-        if following is not None:
+        if following is not None and following.data is not None:
+            # The next layers read bytes this layer derived: a new data source of the frame.
+            data, source = following.data, dissection.add_source(following.source_name, following.data)
+        elif following is not None:
             # A layer's range is its whole PDU: the header plus the payload it hands on.
             _cover(layer, following.end)
         if parent_layer is not None and parent_step is not None and parent_step.trailer:

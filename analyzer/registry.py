@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 
 from analyzer.context import PacketContext
 from analyzer.cursor import ByteCursor
@@ -33,10 +34,28 @@ class Next:
     trailer: str | None = None
     inside: bool = False
     at_root: bool = False
+    # Bytes derived from this layer (a de-chunked or decompressed HTTP body): when set, the next
+    # layers read `data` instead, as a new data source of the dissection named `source_name`,
+    # and `offset`/`end` refer to it.
+    data: bytes | None = None
+    source_name: str = ""
 
 
 Dissect = Callable[[ByteCursor, Layer, PacketContext], "Next | None"]
 Heuristic = Callable[[bytes, int, int, PacketContext], bool]
+
+
+class PduNeed(Enum):
+    """A `pdu_length` answer: the bytes so far do not yet tell how long the PDU is."""
+
+    NEED_MORE = "need more"
+
+
+NEED_MORE = PduNeed.NEED_MORE
+# How long the application PDU starting at data[0] is, for TCP desegmentation: its length in
+# bytes (possibly more than len(data)), NEED_MORE when the bytes so far cannot tell, or None when
+# the bytes are not this protocol's (they are then dissected as they are, not reassembled).
+PduLength = Callable[[bytes, PacketContext], "int | PduNeed | None"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -61,6 +80,10 @@ class Registry:
     tables: dict[str, dict[Key, str]] = field(default_factory=dict)
     heuristics: dict[str, list[tuple[str, Heuristic]]] = field(default_factory=dict)
     decode_as: dict[tuple[str, Key], str] = field(default_factory=dict)
+    # TCP desegmentation (analyzer.state.desegment): protocol name -> how long its PDU is.
+    pdu_lengths: dict[str, PduLength] = field(default_factory=dict)
+    # Protocols whose PDUs tshark frames with tcp_dissect_pdus, which shows "[PDU Size: N]".
+    pdu_sizes: set[str] = field(default_factory=set)
 
     def add_protocol(self, protocol: Protocol) -> None:
         self.protocols[protocol.name] = protocol
@@ -75,6 +98,16 @@ class Registry:
     def add_heuristic(self, table: str, name: str, test: Heuristic) -> None:
         self.heuristics.setdefault(table, []).append((name, test))
 
+    def add_pdu_length(self, name: str, length: PduLength, show_pdu_size: bool = False) -> None:
+        """Ask for TCP desegmentation of `name`: its PDUs are reassembled across segments.
+
+        The desegmenter dissects each PDU through the "tcp.pdu" table, keyed by protocol name.
+        """
+        self.pdu_lengths[name] = length
+        self.bind("tcp.pdu", name, name)
+        if show_pdu_size:
+            self.pdu_sizes.add(name)
+
     def with_decode_as(self, specs: Iterable[str]) -> Registry:
         """A copy with tshark-style overrides such as "tcp.port==8888,http" applied."""
         copy = Registry(
@@ -82,6 +115,8 @@ class Registry:
             {table: dict(keys) for table, keys in self.tables.items()},
             {table: list(tests) for table, tests in self.heuristics.items()},
             dict(self.decode_as),
+            dict(self.pdu_lengths),
+            set(self.pdu_sizes),
         )
         for spec in specs:
             table, key, name = parse_decode_as(spec)

@@ -11,6 +11,12 @@ from analyzer.model import Dissection
 from analyzer.pipeline import dissect_frame
 from analyzer.registry import Registry
 from analyzer.state.annotate import StreamAnnotator
+from analyzer.state.arp_watch import ArpWatchAnnotator
+from analyzer.state.defrag_annotate import DefragAnnotator
+from analyzer.state.desegment import Desegmenter
+from analyzer.state.dhcp_pairing import DhcpPairingAnnotator
+from analyzer.state.dns_pairing import DnsPairingAnnotator
+from analyzer.state.http_pairing import HttpTransactions
 from captures.frame import Frame
 from captures.pcapfile import open_capture
 
@@ -28,7 +34,15 @@ class Annotator(Protocol):
 # The stateful steps, in the order they run on each frame. Order matters: IP datagrams are
 # put back together before the transport trackers see them, TCP numbering comes before
 # stream reassembly, and reassembled messages before transaction pairing.
-ANNOTATORS: tuple[Callable[[], Annotator], ...] = (StreamAnnotator,)
+ANNOTATORS: tuple[Callable[[], Annotator], ...] = (
+    DefragAnnotator,
+    StreamAnnotator,
+    Desegmenter,
+    DnsPairingAnnotator,
+    ArpWatchAnnotator,
+    DhcpPairingAnnotator,
+    HttpTransactions,
+)
 
 
 def dissect_frames(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from analyzer.context import PacketContext
 from analyzer.cursor import Base, ByteCursor, Truncated, generated, text_node
 from analyzer.model import Field, Layer, Severity
-from analyzer.registry import Next, Protocol, Registry
+from analyzer.registry import NEED_MORE, Next, Protocol, PduNeed, Registry
 from dissectors.dns_names import (
     CLASS_NAMES,
     OPCODE_NAMES,
@@ -35,6 +35,13 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None
         return _tcp(cursor, layer, ctx)
     _message(cursor, layer, layer.proto, cursor.pos, cursor.end, None)
     return None
+
+
+def tcp_pdu_length(data: bytes, ctx: PacketContext) -> int | PduNeed | None:
+    """TCP desegmentation hook (RFC 7766 8): a DNS message over TCP is its 2-byte length + 2."""
+    if len(data) < 2:
+        return NEED_MORE
+    return 2 + int.from_bytes(data[:2], "big")
 
 
 def _tcp(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None:
@@ -442,6 +449,7 @@ def register(registry: Registry) -> None:
         registry.add_protocol(_dissector(name))
     registry.bind("udp.port", 53, "dns")
     registry.bind("tcp.port", 53, "dns")
+    registry.add_pdu_length("dns", tcp_pdu_length, show_pdu_size=True)
     registry.bind("udp.port", 5353, "mdns")
     registry.bind("udp.port", 5355, "llmnr")
 

@@ -213,10 +213,19 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None
         # tshark 4.0 calls no subdissector for an empty payload (ip.len == header length, or
         # a frame that ends after the header); an uncaptured one still goes on, to be reported.
         return None
-    if frag_offset > 0:
-        # Without reassembly a later fragment is opaque bytes: no table binds "ip.fragment".
+    if frag_offset > 0 or (flags & 1 and reassembling(layer, ctx, start + total_len <= len(cursor.data))):
+        # A later fragment is opaque bytes (no table binds "ip.fragment"); so is a first one
+        # that analyzer.state.defrag will put back together on the frame completing it.
         return Next("ip.fragment", (proto,), start + hdr_len, payload_end)
     return Next("ip.proto", (proto,), start + hdr_len, payload_end)
+
+
+def reassembling(layer: Layer, ctx: PacketContext, captured: bool) -> bool:
+    """Whether a first fragment is kept for reassembly rather than dissected: as Wireshark's
+    ip.defragment, only when all its bytes were captured and its header checksum is not bad
+    (and never inside an ICMP error, whose quoted packet is not a fragment of ours)."""
+    bad = any(found.code == "ip.checksum_bad.expert" for found in layer.problems)
+    return ctx.prefs.defragment_ipv4 and captured and not bad and not ctx.in_error
 
 
 def add_checksum(cursor: ByteCursor, layer: Layer, ctx: PacketContext, start: int, hdr_len: int) -> None:

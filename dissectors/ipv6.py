@@ -229,8 +229,9 @@ def dissect_fraghdr(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Nex
     cursor.skip(2)
     cursor.uint(layer, "ipv6.fraghdr.ident", "Identification", 4, base=Base.HEX)
     ctx.ip_fragmented = more or offset > 0
-    if offset > 0:
-        # Without reassembly a later fragment is opaque bytes: no table binds "ip.fragment".
+    if offset > 0 or (more and ctx.prefs.defragment_ipv6 and not ctx.in_error):
+        # A later fragment is opaque bytes (no table binds "ip.fragment"); so is a first one
+        # when analyzer.state.defrag puts the datagram back together (Wireshark's ipv6.defragment).
         ctx.ip_proto = nxt
         return Next("ip.fragment", (nxt,), start + 8, cursor.end)
     return leave_extension(cursor, ctx, start, nxt, 8)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 from dataclasses import dataclass, field
 from functools import cache
@@ -53,6 +54,7 @@ def _tail(mac: bytes, first: int, prefix: int) -> str:
     return ":".join(f"{b & keep if i == 0 else b:02x}" for i, b in enumerate(mac[first:]))
 
 
+@functools.lru_cache(maxsize=4096)
 def ether_name(mac: bytes) -> str:
     """The resolved name tshark shows: "Broadcast", "Intel_12:34:56", "IPv4mcast_fb", else the MAC.
 

@@ -8,12 +8,14 @@ the payload of a segment it judges a retransmission), the cell is skipped and co
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from analyzer.context import Preferences
 from analyzer.export.fields import field_text
+from analyzer.textsafe import escape_field
 from analyzer.pipeline import default_registry
 from analyzer.session import iter_dissections
 
@@ -23,6 +25,24 @@ DATA = Path(__file__).resolve().parent / "data"
 GOLDEN_PREFS = Preferences(resolve_names=False)
 # Pseudo-protocols tshark lists in frame.protocols without a layer of their own.
 PSEUDO_PROTOCOLS = {"ethertype"}
+# tshark preferences a group file may override with a `# prefs: name:VALUE` line (see
+# make_goldens.py), and the Preferences attribute each one sets.
+TSHARK_PREFS = {
+    "ip.defragment": "defragment_ipv4",
+    "ipv6.defragment": "defragment_ipv6",
+    "tcp.desegment_tcp_streams": "desegment_tcp",
+}
+
+
+def group_preferences(group: str) -> Preferences:
+    """GOLDEN_PREFS with the group file's `# prefs:` overrides, as make_goldens.py ran tshark."""
+    settings: dict[str, bool] = {}
+    for line in (GOLDEN / "fields" / f"{group}.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith("# prefs:"):
+            for item in line.removeprefix("# prefs:").split():
+                name, _, value = item.partition(":")
+                settings[TSHARK_PREFS[name]] = value.upper() == "TRUE"
+    return replace(GOLDEN_PREFS, **settings)
 
 
 def golden_files() -> list[Path]:
@@ -31,8 +51,12 @@ def golden_files() -> list[Path]:
     return sorted(path for path in (GOLDEN / "out").glob("*/*.tsv") if path.parent.name in groups)
 
 
-def tshark_chains(capture: str) -> list[list[str]]:
-    lines = (GOLDEN / "out" / "chains" / f"{capture}.chain").read_text(encoding="utf-8").split("\n")
+def tshark_chains(capture: str, group: str | None = None) -> list[list[str]]:
+    """tshark's frame.protocols per frame: the group's own when its preferences differ."""
+    path = GOLDEN / "out" / "chains" / f"{capture}.chain"
+    if group is not None and (GOLDEN / "out" / group / f"{capture}.chain").exists():
+        path = GOLDEN / "out" / group / f"{capture}.chain"
+    lines = path.read_text(encoding="utf-8").split("\n")
     return [line.split(":") for line in lines[1:] if line != ""]
 
 
@@ -48,10 +72,10 @@ def test_fields_equal_tshark(golden: Path) -> None:
     lines = golden.read_text(encoding="utf-8").split("\n")
     header = lines[0].split("\t")
     expected = [line.split("\t") for line in lines[1:] if line != ""]
-    chains = tshark_chains(capture.name)
+    chains = tshark_chains(capture.name, golden.parent.name)
     mismatches: list[str] = []
     count = compared = skipped = 0
-    dissections = iter_dissections(capture, prefs=GOLDEN_PREFS, strict=True)
+    dissections = iter_dissections(capture, prefs=group_preferences(golden.parent.name), strict=True)
     for row, chain, dissection in zip(expected, chains, dissections, strict=False):
         count += 1
         ours = dissection.protocols.split(":")
@@ -60,7 +84,7 @@ def test_fields_equal_tshark(golden: Path) -> None:
                 skipped += 1
                 continue
             compared += 1
-            got = field_text(dissection, name)
+            got = escape_field(field_text(dissection, name))  # as tshark prints a cell
             if got != want:
                 mismatches.append(f"frame {dissection.frame.number} {name}: ours {got!r} tshark {want!r}")
     assert count == len(expected), f"{capture.name}: we read {count} frames, tshark {len(expected)}"

@@ -23,7 +23,8 @@ prints them from work a later issue adds; every other line must match:
   trailing `:data` and it has no Data section: our frame.protocols line and our Data section
   are skipped.
 - `connection`: our `[Connection]` node (Layerscope's own per-packet connection state, Zeek's
-  conn_state and history so far) and its lines, which tshark does not have.
+  conn_state and history so far) and our DHCP `[Transaction]` node, with their lines, which
+  tshark does not have.
 
 The test asserts that skipped tree lines stay a small share of all our tree lines
 (MIN_COMPARED_SHARE per capture). Hex dump lines are counted apart (`Coverage.hex_lines`,
@@ -54,7 +55,8 @@ FRAME_HEADER = re.compile(r"Frame \d+: ")
 HEX_LINE = re.compile(r"[0-9a-f]{4,8}  ")
 
 PROTOCOLS_LINE = re.compile(r"\[Protocols in frame: (.*)\]")
-CONNECTION_NODE = "[Connection]"
+# Nodes of our own (Layerscope-only fields: layerscope.conn.*, layerscope.dhcp.*), skipped as "connection".
+OWN_NODES = ("[Connection]", "[Transaction]")
 DATA_HEADER = re.compile(r"Data \(\d+ bytes?\)")
 TCP_ANALYSIS = HERE / "golden" / "out" / "tcp-analysis"
 RETRANSMISSION_COLUMNS = (
@@ -177,7 +179,7 @@ def compare_packet(
                 cov.skip("connection")
                 continue
             inside_connection = None
-            if line[1] == CONNECTION_NODE:
+            if line[1] in OWN_NODES:
                 inside_connection = line[0]
                 cov.skip("connection")
                 continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analyzer.model import Dissection, Layer
+from analyzer.model import Dissection, Field, Layer
 from analyzer.state.tcp_facts import TcpSegment
 
 IP_PROTOS = ("ip", "ipv6")
@@ -31,8 +31,8 @@ class UdpDatagram:
     quoted: bool = False
 
 
-def _int(layer: Layer, name: str) -> int | None:
-    found = layer.find(name)
+def _int(fields: Layer | dict[str, Field], name: str) -> int | None:
+    found = fields.find(name) if isinstance(fields, Layer) else fields.get(name)
     return found.value if found is not None and isinstance(found.value, int) else None
 
 
@@ -66,11 +66,12 @@ def tcp_segment_from(dissection: Dissection) -> TcpSegment | None:
     if index is None:
         return None
     layer = dissection.layers[index]
+    fields = layer.first_fields()
     addresses = _addresses(dissection, index)
-    sport, dport = _int(layer, "tcp.srcport"), _int(layer, "tcp.dstport")
-    seq, ack = _int(layer, "tcp.seq_raw"), _int(layer, "tcp.ack_raw")
-    flags, window = _int(layer, "tcp.flags"), _int(layer, "tcp.window_size_value")
-    payload_len = _int(layer, "tcp.len")
+    sport, dport = _int(fields, "tcp.srcport"), _int(fields, "tcp.dstport")
+    seq, ack = _int(fields, "tcp.seq_raw"), _int(fields, "tcp.ack_raw")
+    flags, window = _int(fields, "tcp.flags"), _int(fields, "tcp.window_size_value")
+    payload_len = _int(fields, "tcp.len")
     if (
         addresses is None
         or sport is None
@@ -83,10 +84,10 @@ def tcp_segment_from(dissection: Dissection) -> TcpSegment | None:
     ):
         return None
     timestamps: tuple[int, int] | None = None
-    tsval, tsecr = _int(layer, "tcp.options.timestamp.tsval"), _int(layer, "tcp.options.timestamp.tsecr")
+    tsval, tsecr = _int(fields, "tcp.options.timestamp.tsval"), _int(fields, "tcp.options.timestamp.tsecr")
     if tsval is not None and tsecr is not None:
         timestamps = (tsval, tsecr)
-    payload = layer.find("tcp.payload")
+    payload = fields.get("tcp.payload")
     return TcpSegment(
         frame=dissection.frame.number,
         timestamp_ns=dissection.frame.timestamp_ns,
@@ -99,9 +100,9 @@ def tcp_segment_from(dissection: Dissection) -> TcpSegment | None:
         flags=flags,
         window=window,
         payload_len=payload_len,
-        window_scale=_int(layer, "tcp.options.wscale.shift"),
-        mss=_int(layer, "tcp.options.mss_val"),
-        sack_permitted=layer.find("tcp.options.sack_perm") is not None,
+        window_scale=_int(fields, "tcp.options.wscale.shift"),
+        mss=_int(fields, "tcp.options.mss_val"),
+        sack_permitted="tcp.options.sack_perm" in fields,
         sack_blocks=_sack_blocks(layer),
         timestamps=timestamps,
         payload=payload.value if payload is not None and isinstance(payload.value, bytes) else None,

@@ -3,6 +3,8 @@
 For each field group `tests/golden/fields/GROUP.txt` (one Wireshark field name a line) and
 each capture in `tests/data/`, runs tshark 4.0 and writes `tests/golden/out/GROUP/CAPTURE.tsv`.
 Review the result as a diff before committing. The exact command is TSHARK_COMMAND below.
+A group file may start with `# prefs: name:VALUE ...` to override PREFS for that group (it then
+also gets its own `out/GROUP/CAPTURE.chain`, since other preferences run other protocols).
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ def captures() -> list[Path]:
     return sorted({path for pattern in names for path in DATA.glob(pattern)})
 
 
-def command(capture: Path, fields: list[str]) -> list[str]:
+def command(capture: Path, fields: list[str], prefs: list[str] | None = None) -> list[str]:
     cmd = [*TSHARK_COMMAND]
-    for pref in PREFS:
+    for pref in PREFS if prefs is None else prefs:
         cmd += ["-o", pref]
     cmd += ["-r", str(capture)]
     for name in fields:
@@ -45,6 +47,29 @@ def command(capture: Path, fields: list[str]) -> list[str]:
 def read_fields(group: str) -> list[str]:
     lines = (HERE / "fields" / f"{group}.txt").read_text().splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def pref_overrides(group: str) -> dict[str, str]:
+    """The group file's `# prefs: name:VALUE name:VALUE` header lines, e.g. a group of
+    reassembly fields asks for `# prefs: ip.defragment:TRUE` (tests/test_golden_fields.py
+    reads the same lines to dissect that group with the same preferences)."""
+    overrides: dict[str, str] = {}
+    for line in (HERE / "fields" / f"{group}.txt").read_text().splitlines():
+        if line.startswith("# prefs:"):
+            for item in line.removeprefix("# prefs:").split():
+                name, _, value = item.partition(":")
+                overrides[name] = value
+    return overrides
+
+
+def group_prefs(group: str) -> list[str]:
+    """PREFS with the group's overrides applied (overrides of prefs not in PREFS are added)."""
+    overrides = pref_overrides(group)
+    prefs = []
+    for pref in PREFS:
+        name = pref.partition(":")[0]
+        prefs.append(f"{name}:{overrides.pop(name)}" if name in overrides else pref)
+    return prefs + [f"{name}:{value}" for name, value in overrides.items()]
 
 
 def write_chains() -> None:
@@ -62,11 +87,18 @@ def main(groups: list[str]) -> None:
         groups = sorted(path.stem for path in (HERE / "fields").glob("*.txt"))
     for group in groups:
         fields = read_fields(group)
+        prefs = group_prefs(group)
         out_dir = HERE / "out" / group
         out_dir.mkdir(parents=True, exist_ok=True)
         for capture in captures():
-            result = subprocess.run(command(capture, fields), capture_output=True, check=True)
+            result = subprocess.run(command(capture, fields, prefs), capture_output=True, check=True)
             (out_dir / f"{capture.name}.tsv").write_bytes(result.stdout)
+            if prefs != PREFS:
+                # Other preferences run other protocols: the group keeps its own chains.
+                chain = subprocess.run(
+                    command(capture, ["frame.protocols"], prefs), capture_output=True, check=True
+                )
+                (out_dir / f"{capture.name}.chain").write_bytes(chain.stdout)
         print(f"{group}: {len(fields)} fields x {len(captures())} captures")
 
 

@@ -1,0 +1,42 @@
+"""`layerscope [tui] [FILE]`: the terminal UI on a capture (the bundled sample without a FILE)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from analyzer.commands.common import EXIT_INPUT, EXIT_USAGE, Streams
+from captures.pcapfile import CaptureError
+
+NAME = "tui"
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        NAME,
+        help="browse a capture in the terminal UI (the default: `layerscope FILE`)",
+        description=(
+            "Packet list, layer tree and bytes, linked; display filters, go to packet, copy. "
+            "Without FILE, opens the bundled sample capture."
+        ),
+    )
+    parser.add_argument("file", nargs="?", metavar="FILE", help="capture file (pcap, pcapng, gzip)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, streams: Streams) -> int:
+    """0 on a normal quit; 2 for a capture that cannot be opened; 1 without a terminal."""
+    if args.file == "-":
+        streams.warn("the TUI reads a capture file, not standard input; use `layerscope read -r -`")
+        return EXIT_USAGE
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not os.environ.get("LAYERSCOPE_FORCE_TUI"):
+        streams.warn("the TUI needs a terminal; use `layerscope read -r FILE` for text output")
+        return EXIT_USAGE
+    from analyzer.tui import run_tui
+
+    try:
+        return run_tui(args.file)
+    except (CaptureError, OSError) as bad:
+        streams.warn(str(bad))
+        return EXIT_INPUT

@@ -1,0 +1,512 @@
+"""LayerscopeApp: the packet list, the layer tree and the bytes of one capture, linked.
+
+Threads: indexing, filtering, the colouring analysis and the stream-aware tree run in workers and
+talk to the UI only through messages; the UI thread formats only the visible rows and dissects
+only the selected packet. See analyzer/tui/workers.py for the passes and their limits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+from array import array
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.css.query import NoMatches
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Tree
+from textual.worker import get_current_worker
+
+from analyzer.context import FrameTimes, Preferences
+from analyzer.index import PacketIndex
+from analyzer.model import Field, Layer
+from analyzer.textsafe import escape_label
+
+from .filter_bar import FilterBar, GoToPrompt
+from .hex_pane import HexPane
+from .packet_list import TIME_FORMATS, PacketList
+from .screens import HelpScreen, StartScreen
+from .status import StatusBar
+from .tree_pane import LayerTree, TreeItem
+from .workers import PREFIX_LIMIT, PrefixDissector, analyse_marks, filter_rows
+
+if TYPE_CHECKING:
+    from analyzer.filter import DisplayFilter
+
+PANES = ("#list", "#tree", "#hex")
+WIDE = 150  # columns from which the tree and the bytes sit side by side
+
+
+class Indexed(Message):
+    def __init__(self, count: int, fraction: float, done: bool, warnings: list[str] | None = None) -> None:
+        super().__init__()
+        self.count, self.fraction, self.done = count, fraction, done
+        self.warnings = warnings or []
+
+
+class Filtered(Message):
+    def __init__(self, generation: int, rows: array[int], matched: int, fraction: float) -> None:
+        super().__init__()
+        self.generation, self.rows, self.matched, self.fraction = generation, rows, matched, fraction
+
+
+class Analysed(Message):
+    def __init__(self, fraction: float) -> None:
+        super().__init__()
+        self.fraction = fraction
+
+
+class DissectorsReady(Message):
+    """The dissectors are loaded (done in a worker so the first screen does not wait for them)."""
+
+
+class Annotated(Message):
+    def __init__(self, packet: int, dissection: object) -> None:
+        super().__init__()
+        self.packet, self.dissection = packet, dissection
+
+
+def _while_open(handler: Callable[..., None]) -> Callable[..., None]:
+    """Skip a worker's message that arrives after the widgets are gone (the app is closing)."""
+
+    @functools.wraps(handler)
+    def run(*args: object) -> None:
+        with contextlib.suppress(NoMatches):
+            handler(*args)
+
+    return run
+
+
+class LayerscopeApp(App[int]):
+    """`LayerscopeApp(path)`; opening the capture happens here, so a bad file fails before the UI."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Layerscope"
+    # (key, action, description, shown in the footer)
+    KEYS: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("slash", "filter", "Filter", True),
+        ("g,colon", "go_to", "Go to", True),
+        ("G,end", "last", "Last", False),
+        ("t", "time_format", "Time", True),
+        ("n", "names", "Names", True),
+        ("z", "maximize_pane", "Zoom", True),
+        ("plus,equals_sign", "grow", "Grow pane", False),
+        ("minus", "shrink", "Shrink pane", False),
+        ("1", "pane(0)", "Packet list", False),
+        ("2", "pane(1)", "Layer tree", False),
+        ("3", "pane(2)", "Bytes", False),
+        ("c", "copy('field')", "Copy line", True),
+        ("v", "copy('value')", "Copy value", False),
+        ("b", "copy('bytes')", "Copy bytes", False),
+        ("question_mark", "help", "Help", True),
+        ("q", "leave", "Back/Quit", True),
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(key, action, text, show=shown) for key, action, text, shown in KEYS
+    ]
+
+    def __init__(self, path: str | Path, start_screen: bool = False) -> None:
+        super().__init__()
+        self.path = str(path)
+        self.index = PacketIndex.for_file(self.path)
+        self.start_screen = start_screen
+        self.indexed = 0
+        self.indexing_done = False
+        self.filter_generation = 0
+        self.display_filter: DisplayFilter | None = None
+        self.resolve_names = False
+        self.list_share = 45  # percent of the pane area the packet list gets
+        self.prefix: PrefixDissector | None = None
+        self.marks = bytearray()
+        self.dissectors_ready = False
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(id="filter-bar")
+        with Vertical(id="panes"):
+            yield PacketList(id="list")
+            with Container(id="details"):
+                yield LayerTree(id="tree")
+                yield HexPane(id="hex")
+        yield GoToPrompt(id="goto")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        packet_list = self.query_one(PacketList)
+        packet_list.border_title = "Packets [1]"
+        self.query_one(LayerTree).border_title = "Layers [2]"
+        self.query_one(HexPane).border_title = "Bytes [3]"
+        packet_list.attach(self.index)
+        packet_list.focus()
+        self._apply_layout()
+        self.status.change(file_name=Path(self.path).name, time_format=packet_list.time_format)
+        self.build_index()
+        self.load_dissectors()
+        if self.start_screen:
+            self.push_screen(StartScreen(Path(self.path).name))
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def packet_list(self) -> PacketList:
+        return self.query_one(PacketList)
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        details = self.query_one("#details")
+        details.set_class(self.size.width >= WIDE, "-wide")
+        self.packet_list.styles.height = f"{self.list_share}fr"
+        details.styles.height = f"{100 - self.list_share}fr"
+
+    @work(thread=True, group="load")
+    def load_dissectors(self) -> None:
+        from analyzer.pipeline import default_registry
+
+        default_registry()
+        self.post_message(DissectorsReady())
+
+    @_while_open
+    def on_dissectors_ready(self) -> None:
+        self.dissectors_ready = True
+        if self.indexed:
+            self.packet_list.reselect()
+
+    # -- indexing -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="index")
+    def build_index(self) -> None:
+        worker = get_current_worker()
+
+        def progress(count: int, fraction: float) -> bool:
+            self.post_message(Indexed(count, fraction, False))
+            return not worker.is_cancelled
+
+        # The indexing thread holds the GIL in long stretches; switching more often keeps the
+        # UI thread's waits for it short (the first screen is drawn while indexing runs).
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, 0.0005))
+        try:
+            warnings = self.index.fill(progress, every=8192)
+        finally:
+            sys.setswitchinterval(interval)
+        self.post_message(Indexed(len(self.index), 1.0, True, warnings))
+
+    @_while_open
+    def on_indexed(self, message: Indexed) -> None:
+        packet_list = self.packet_list
+        first = self.indexed == 0 and message.count > 0
+        self.indexed = message.count
+        packet_list.set_count(message.count)
+        if first:
+            packet_list.reselect()
+        self.indexing_done = message.done
+        self.status.change(
+            packets=message.count,
+            displayed=packet_list.displayed,
+            indexing=None if message.done else message.fraction,
+        )
+        if message.done:
+            if message.warnings:
+                self.notify(
+                    escape_label("; ".join(message.warnings)), title="Capture file", severity="warning"
+                )
+            if self.indexed <= PREFIX_LIMIT:
+                self.marks = bytearray(self.indexed)
+                packet_list.marks = self.marks
+                self.analyse()
+                packet_list.reselect()
+
+    @work(thread=True, exclusive=True, group="analysis")
+    def analyse(self) -> None:
+        worker = get_current_worker()
+
+        def progress(count: int, fraction: float) -> bool:
+            self.post_message(Analysed(fraction))
+            return not worker.is_cancelled
+
+        analyse_marks(self.path, self.marks, progress, self._prefs())
+
+    @_while_open
+    def on_analysed(self, message: Analysed) -> None:
+        self.packet_list.refresh()
+        self.status.change(analysing=None if message.fraction >= 1.0 else message.fraction)
+
+    # -- selection ----------------------------------------------------------------------------
+
+    def _prefs(self) -> Preferences:
+        return Preferences(resolve_names=self.resolve_names)
+
+    @_while_open
+    def on_packet_list_selected(self, message: PacketList.Selected) -> None:
+        packet = message.packet
+        tree, hex_pane = self.query_one(LayerTree), self.query_one(HexPane)
+        if packet < 0 or not self.dissectors_ready:
+            tree.show(None)
+            hex_pane.show(b"" if packet < 0 else self.index.data(packet))
+            return
+        from analyzer.pipeline import dissect_frame
+
+        dissection = dissect_frame(self.index.frame(packet), times=self._times(packet), prefs=self._prefs())
+        small = self.indexing_done and self.indexed <= PREFIX_LIMIT
+        if small:
+            note = "[Stream fields (tcp.stream, relative numbers, analysis): replaying earlier packets…]"
+        elif self.indexing_done:
+            note = f"[Stream fields not shown: single-packet view of a capture over {PREFIX_LIMIT:,} packets]"
+        else:
+            note = "[Stream fields not shown while indexing]"
+        tree.show(dissection, note)
+        hex_pane.show(dissection.frame.data)
+        self._highlight(tree.cursor_node)
+        if small:
+            self.annotate(packet)
+
+    def _times(self, packet: int) -> FrameTimes:
+        stamps = self.index.__dict__["timestamp_ns"]
+        previous = stamps[packet - 1] if packet else stamps[packet]
+        return FrameTimes(stamps[0], previous, previous)
+
+    @work(thread=True, exclusive=True, group="prefix")
+    def annotate(self, packet: int) -> None:
+        worker = get_current_worker()
+        if self.prefix is None:
+            self.prefix = PrefixDissector(self.path, self._prefs())
+        dissection = self.prefix.dissect(packet, lambda: not worker.is_cancelled)
+        if dissection is not None and not worker.is_cancelled:
+            self.post_message(Annotated(packet, dissection))
+
+    @_while_open
+    def on_annotated(self, message: Annotated) -> None:
+        if message.packet != self.packet_list.selected_packet:
+            return
+        tree = self.query_one(LayerTree)
+        tree.show(message.dissection)  # type: ignore[arg-type]
+        self._highlight(tree.cursor_node)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[TreeItem]) -> None:
+        self._highlight(event.node)
+
+    def _highlight(self, node: object) -> None:
+        tree, hex_pane = self.query_one(LayerTree), self.query_one(HexPane)
+        dissection = tree.dissection
+        data = getattr(node, "data", None)
+        if dissection is None:
+            return
+        if not isinstance(data, TreeItem):
+            hex_pane.show(dissection.frame.data)
+            hex_pane.set_highlight(0, 0)
+            return
+        source = data.layer.source
+        title = dissection.sources[source].name if source else ""
+        hex_pane.show(dissection.source_data(data.layer), title)
+        hex_pane.set_highlight(data.offset, data.length)
+
+    def on_hex_pane_byte_clicked(self, message: HexPane.ByteClicked) -> None:
+        tree, hex_pane = self.query_one(LayerTree), self.query_one(HexPane)
+        dissection = tree.dissection
+        if dissection is None:
+            return
+        best: Field | Layer | None = None
+        best_size = 1 << 62
+        for layer in dissection.layers:
+            if dissection.source_data(layer) is not hex_pane.data:
+                continue
+            candidates: Iterable[Field | Layer] = [layer, *layer.walk()]
+            for item in candidates:
+                hidden = isinstance(item, Field) and item.hidden
+                covers = item.offset <= message.offset < item.offset + item.length
+                # Ties go to the later item: the deeper field, or the upper layer.
+                if covers and not hidden and item.length <= best_size and id(item) in tree.nodes_by_item:
+                    best, best_size = item, item.length
+        if best is not None:
+            tree.reveal(best)
+
+    # -- filter -------------------------------------------------------------------------------
+
+    def on_filter_bar_applied(self, message: FilterBar.Applied) -> None:
+        self.filter_generation += 1
+        self.workers.cancel_group(self, "filter")
+        packet_list = self.packet_list
+        found = message.display_filter
+        self.display_filter = found
+        if found is None or found.constant is True:
+            packet_list.set_rows(None, 0)
+            self.status.change(filter_text=message.text, displayed=packet_list.displayed, filtering=None)
+            return
+        rows: array[int] = array("I")
+        packet_list.set_rows(rows, 0)
+        self.status.change(filter_text=message.text, displayed=0, filtering=None if found.constant else 0.0)
+        if found.constant is None:
+            self.run_filter(self.filter_generation, found, rows)
+
+    @work(thread=True, exclusive=True, group="filter")
+    def run_filter(self, generation: int, display_filter: DisplayFilter, rows: array[int]) -> None:
+        worker = get_current_worker()
+
+        def progress(matched: int, fraction: float) -> bool:
+            self.post_message(Filtered(generation, rows, matched, fraction))
+            return not worker.is_cancelled
+
+        filter_rows(self.path, display_filter, rows, progress)
+
+    @_while_open
+    def on_filtered(self, message: Filtered) -> None:
+        if message.generation != self.filter_generation:
+            return
+        packet_list = self.packet_list
+        was_empty = packet_list.displayed == 0
+        packet_list.set_rows(message.rows, message.matched)
+        if was_empty and packet_list.displayed:
+            packet_list.reselect()
+        self.status.change(
+            displayed=packet_list.displayed, filtering=None if message.fraction >= 1.0 else message.fraction
+        )
+
+    def on_filter_bar_left(self) -> None:
+        self.packet_list.focus()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        # Focus at once, so the keys typed right after "/" go to the filter (see GoToPrompt.open).
+        self.screen.set_focus(self.query_one(FilterBar).input)
+
+    def action_go_to(self) -> None:
+        self.query_one(GoToPrompt).open()
+
+    def on_go_to_prompt_chosen(self, message: GoToPrompt.Chosen) -> None:
+        self.packet_list.focus()
+        if message.number is None:
+            return
+        if not self.packet_list.go_to_packet(message.number - 1):
+            self.notify(f"Packet {message.number} is not displayed", severity="warning")
+
+    def action_last(self) -> None:
+        self.packet_list.action_last()
+        self.packet_list.focus()
+
+    def action_time_format(self) -> None:
+        packet_list = self.packet_list
+        packet_list.time_format = TIME_FORMATS[
+            (TIME_FORMATS.index(packet_list.time_format) + 1) % len(TIME_FORMATS)
+        ]
+        packet_list.refresh_rows()
+        self.status.change(time_format=packet_list.time_format)
+        from .packet_list import TIME_FORMAT_NAMES
+
+        self.notify(f"Time: {TIME_FORMAT_NAMES[packet_list.time_format]}", timeout=2)
+
+    def action_names(self) -> None:
+        self.resolve_names = not self.resolve_names
+        self.index.resolve_names = self.resolve_names
+        self.prefix = None
+        self.packet_list.refresh_rows()
+        self.packet_list.reselect()
+        self.status.change(resolve_names=self.resolve_names)
+
+    def _focused_pane(self) -> Widget:
+        focused = self.focused
+        for selector in PANES:
+            pane = self.query_one(selector)
+            if focused is pane:
+                return pane
+        return self.packet_list
+
+    def action_pane(self, number: int) -> None:
+        self.query_one(PANES[number]).focus()
+
+    def action_maximize_pane(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        else:
+            self.screen.maximize(self._focused_pane(), container=False)
+
+    def action_grow(self) -> None:
+        self._resize(5 if self._focused_pane() is self.packet_list else -5)
+
+    def action_shrink(self) -> None:
+        self._resize(-5 if self._focused_pane() is self.packet_list else 5)
+
+    def _resize(self, step: int) -> None:
+        self.list_share = max(15, min(85, self.list_share + step))
+        self._apply_layout()
+
+    def action_copy(self, what: str) -> None:
+        pane = self._focused_pane()
+        tree = self.query_one(LayerTree)
+        node = tree.cursor_node
+        item = node.data if node is not None else None
+        text = ""
+        if pane is self.packet_list and what == "field":
+            if self.packet_list.selected_packet >= 0:
+                text = self.packet_list.line_text(self.packet_list.cursor)
+        elif item is not None and what == "field":
+            text = item.label
+        elif item is not None and what == "value":
+            text = item.value
+        elif what == "bytes" and tree.dissection is not None:
+            if item is not None and item.length > 0 and item.offset >= 0:
+                data = tree.dissection.source_data(item.layer)[item.offset : item.offset + item.length]
+            else:
+                data = tree.dissection.frame.data
+            text = data.hex()
+        if not text:
+            self.bell()
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text)} characters", timeout=2)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.KEYS))
+
+    def action_leave(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        self.exit(0)
+
+    def key_escape(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for key, action, text, _shown in self.KEYS:
+            if action == "leave":
+                continue
+            shown_key = key.split(",")[0].replace("slash", "/").replace("question_mark", "?")
+            yield SystemCommand(text, f"Key: {shown_key}", self._palette_action(action))
+
+    def _palette_action(self, action: str) -> Callable[[], None]:
+        def run() -> None:
+            self.call_later(self.run_action, action)
+
+        return run
+
+    def on_unmount(self) -> None:
+        self.workers.cancel_all()
+        self.index.close()
+
+
+def run_tui(path: str | Path | None) -> int:
+    """Open the TUI on `path`, or on the bundled sample capture with its start screen."""
+    from captures.samples import sample_path
+
+    start = path is None
+    app = LayerscopeApp(sample_path() if path is None else path, start_screen=start)
+    result = app.run()
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,127 @@
+"""The TUI's background passes, free of any widget: each runs in a worker thread and reports through
+a `progress` callback (which returns False to stop). Results are shared with the UI as arrays that
+only grow; the UI reads only the prefix a progress report has published.
+
+- `filter_rows`: which packets a display filter shows (one streamed pass, `select_frames`).
+- `analyse_marks`: per-packet colouring marks (problems, retransmissions) from one annotated pass.
+- `PrefixDissector`: a packet's tree with its stream-dependent fields (tcp.stream, relative
+  numbers, analysis), by running the annotators over every frame before it. It keeps its
+  position, so walking down the list costs one frame per step; going back starts over.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from array import array
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from analyzer.context import Preferences
+from analyzer.model import Dissection, Severity
+from captures.frame import Frame
+from captures.pcapfile import open_stream
+
+if TYPE_CHECKING:
+    from analyzer.filter import DisplayFilter
+
+from .packet_list import MARK_ERROR, MARK_RETRANSMISSION, MARK_WARNING
+
+# Prefix dissection and the analysis pass cost about 1 ms a frame: beyond this many packets the
+# tree shows single-frame dissection and rows are coloured from the index alone.
+PREFIX_LIMIT = 50_000
+REPORT_EVERY = 4096
+_RETRANSMISSIONS = frozenset(
+    {
+        "tcp.analysis.retransmission",
+        "tcp.analysis.fast_retransmission",
+        "tcp.analysis.spurious_retransmission",
+    }
+)
+
+Progress = Callable[[int, float], bool]
+
+
+def _streamed_frames(path: str, position: list[float]) -> Iterator[Frame]:
+    """Frames read in chunks (bounded memory, unlike the mapped reader); `position[0]` tracks the
+    fraction of the file read so far."""
+    with open(path, "rb") as raw:
+        size = max(os.fstat(raw.fileno()).st_size, 1)
+        reader = open_stream(raw, path)
+        for frame in reader:
+            position[0] = raw.tell() / size
+            yield frame
+
+
+def filter_rows(path: str, display_filter: DisplayFilter, rows: array[int], progress: Progress) -> bool:
+    """Append the 0-based number of every packet the filter shows; False if stopped early."""
+    from analyzer.filter.apply import select_frames  # the filter machinery loads on first use
+
+    position = [0.0]
+    scanned = 0
+    for scanned, (frame, shown, _tree) in enumerate(
+        select_frames(_streamed_frames(path, position), display_filter), 1
+    ):
+        if shown:
+            rows.append(frame.number - 1)
+        if scanned % REPORT_EVERY == 0 and not progress(len(rows), position[0]):
+            return False
+    progress(len(rows), 1.0)
+    return True
+
+
+def dissection_marks(dissection: Dissection) -> int:
+    """The colouring marks of one annotated packet."""
+    mark = 0
+    worst = max((found.severity for found in dissection.problems), default=Severity.CHAT)
+    if worst >= Severity.ERROR:
+        mark |= MARK_ERROR
+    elif worst >= Severity.WARNING:
+        mark |= MARK_WARNING
+    if any(item.name in _RETRANSMISSIONS for item in dissection.walk()):
+        mark |= MARK_RETRANSMISSION
+    return mark
+
+
+def analyse_marks(path: str, marks: bytearray, progress: Progress, prefs: Preferences | None = None) -> bool:
+    """Fill `marks` (pre-sized) in capture order; False if stopped early."""
+    from analyzer.session import dissect_frames
+
+    position = [0.0]
+    for count, dissection in enumerate(dissect_frames(_streamed_frames(path, position), prefs=prefs), 1):
+        number = dissection.frame.number - 1
+        if number >= len(marks):
+            break
+        marks[number] = dissection_marks(dissection)
+        if count % 512 == 0 and not progress(count, position[0]):
+            return False
+    progress(len(marks), 1.0)
+    return True
+
+
+class PrefixDissector:
+    """Annotated trees of single packets, by replaying the capture up to them (see module doc)."""
+
+    def __init__(self, path: str, prefs: Preferences | None = None) -> None:
+        self.path = path
+        self.prefs = prefs
+        self._lock = threading.Lock()
+        self._stream: Iterator[Dissection] | None = None
+        self._next = 0  # 0-based number of the packet the stream yields next
+
+    def dissect(self, packet: int, keep_going: Callable[[], bool]) -> Dissection | None:
+        """The annotated tree of `packet` (0-based), or None if stopped or past the end."""
+        with self._lock:
+            if self._stream is None or packet < self._next:
+                from analyzer.session import dissect_frames
+
+                self._stream = dissect_frames(_streamed_frames(self.path, [0.0]), prefs=self.prefs)
+                self._next = 0
+            for dissection in self._stream:
+                self._next += 1
+                if dissection.frame.number - 1 == packet:
+                    return dissection
+                if self._next % 256 == 0 and not keep_going():
+                    return None
+            self._stream = None
+            return None

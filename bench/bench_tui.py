@@ -1,0 +1,172 @@
+"""TUI benchmark: time to the first screen, indexing time, RSS and jump times on a big capture.
+
+    /tmp/venv/bin/python bench/bench_tui.py [CAPTURE] [--size 160x48]
+
+Each measurement runs in a fresh child process (so imports count and RSS is the TUI's own),
+driving the app headless through Textual's pilot at the given terminal size:
+
+- first screen: from the child's start (before importing Textual or the analyzer) until the
+  compositor's output holds the first packet row;
+- indexed: until the indexing worker has finished; peak and current RSS at that point;
+- G: from the key press until the last packet is selected, its tree built and its row drawn;
+- g N: the same for a go-to into the middle of the capture.
+
+Default capture: /tmp/layerscope-bench/tui-1m.pcap, built on first use (1,000,000 packets of
+tests/data/http.pcap repeated, ~800 MB; `--packets` changes the count). Printed as Markdown.
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()
+
+import argparse  # noqa: E402 - the clock above must start before any import
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+# bench/out/ belongs to bench_read.py, which rewrites it at other sizes: build our own.
+DEFAULT = Path("/tmp/layerscope-bench/tui.pcap")
+
+
+def build_capture(target: Path, packets: int) -> None:
+    """`packets` records of tests/data/http.pcap repeated (Ethernet/IPv4/TCP), 1 µs apart."""
+    from captures.frame import Frame
+    from captures.pcapfile import open_capture
+    from captures.writer import write_pcap
+
+    with open_capture(ROOT / "tests" / "data" / "http.pcap") as reader:
+        frames = list(reader)
+    base = frames[0].timestamp_ns
+
+    def repeated() -> Iterator[Frame]:
+        for number in range(packets):
+            frame = frames[number % len(frames)]
+            yield Frame(number + 1, base + number * 1000, frame.data, frame.wire_len, frame.linktype)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_pcap(target, repeated(), 1)
+
+
+def _rss_mb() -> tuple[float, float]:
+    """(current, peak) resident set size in MB."""
+    current = 0.0
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                current = int(line.split()[1]) / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return current, peak
+
+
+def child(path: str, width: int, height: int) -> dict[str, float]:
+    from analyzer.tui.app import LayerscopeApp
+    from analyzer.tui.packet_list import PacketList
+    from analyzer.tui.tree_pane import LayerTree
+
+    results: dict[str, float] = {}
+
+    def screen(app: LayerscopeApp) -> list[str]:
+        update = app.screen._compositor.render_full_update()
+        return ["".join(segment.text for segment in strip) for strip in update.strips]
+
+    async def wait(pilot: object, done: object, limit: float = 600.0) -> float:
+        start = time.perf_counter()
+        while not done():  # type: ignore[operator]
+            await pilot.pause(0.005)  # type: ignore[attr-defined]
+            if time.perf_counter() - start > limit:
+                raise TimeoutError
+        return time.perf_counter() - start
+
+    async def run() -> None:
+        app = LayerscopeApp(path)
+        results["imports_s"] = time.perf_counter() - STARTED
+        async with app.run_test(size=(width, height)) as pilot:
+            await wait(pilot, lambda: any(line.lstrip().startswith("1 ") for line in screen(app)))
+            results["first_screen_s"] = time.perf_counter() - STARTED
+            results["indexed_at_first_screen"] = app.packet_list.count
+            await wait(pilot, lambda: app.indexing_done)
+            results["indexed_s"] = time.perf_counter() - STARTED
+            results["packets"] = len(app.index)
+            results["rss_after_index_mb"], results["peak_rss_after_index_mb"] = _rss_mb()
+            packet_list = app.query_one(PacketList)
+            tree = app.query_one(LayerTree)
+            last = len(app.index)
+
+            def showing(number: int) -> bool:
+                return (
+                    tree.dissection is not None
+                    and tree.dissection.frame.number == number
+                    and any(line.lstrip().startswith(f"{number} ") for line in screen(app))
+                )
+
+            start = time.perf_counter()
+            await pilot.press("G")
+            await wait(pilot, lambda: packet_list.selected_packet == last - 1 and showing(last))
+            results["G_s"] = time.perf_counter() - start
+            middle = last // 2 + 1
+            start = time.perf_counter()
+            await pilot.press("g", *str(middle), "enter")
+            await wait(pilot, lambda: showing(middle))
+            results["goto_middle_s"] = time.perf_counter() - start
+            for _ in range(20):
+                await pilot.press("pageup")
+            await pilot.pause(0.1)
+            results["rss_end_mb"], results["peak_rss_mb"] = _rss_mb()
+
+    asyncio.run(run())
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("capture", nargs="?")
+    parser.add_argument("--size", default="160x48")
+    parser.add_argument("--packets", type=int, default=1_000_000, help="size of the capture built by default")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    width, height = (int(part) for part in args.size.split("x"))
+    if args.child:
+        print(json.dumps(child(args.capture, width, height)))
+        return 0
+    capture = args.capture
+    if capture is None:
+        capture = str(DEFAULT.with_name(f"tui-{args.packets}.pcap"))
+        if not Path(capture).exists():
+            build_capture(Path(capture), args.packets)
+    command = [sys.executable, __file__, capture, "--size", args.size, "--child"]
+    spawned = time.perf_counter()
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    wall = time.perf_counter() - spawned
+    found = json.loads(output.strip().splitlines()[-1])
+    print(
+        f"capture: {capture} ({found['packets']:,.0f} packets), terminal {args.size}, child wall {wall:.2f} s"
+    )
+    print(
+        "| first screen s | indexed at first screen | indexing done s | RSS after index MB | G s | g N s |"
+        " peak RSS MB |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    cells = [
+        f"{found['first_screen_s']:.3f}",
+        f"{found['indexed_at_first_screen']:,.0f}",
+        f"{found['indexed_s']:.2f}",
+        f"{found['rss_after_index_mb']:.0f}",
+        f"{found['G_s']:.3f}",
+        f"{found['goto_middle_s']:.3f}",
+        f"{found['peak_rss_mb']:.0f}",
+    ]
+    print("| " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
