@@ -7,7 +7,7 @@ import os
 import sys
 
 from analyzer.commands.common import EXIT_INPUT, EXIT_USAGE, Streams
-from captures.pcapfile import CaptureError
+from captures.pcapfile import CaptureError, open_capture
 
 NAME = "tui"
 
@@ -30,6 +30,12 @@ def run(args: argparse.Namespace, streams: Streams) -> int:
     if args.file == "-":
         streams.warn("the TUI reads a capture file, not standard input; use `layerscope read -r -`")
         return EXIT_USAGE
+    if args.file is not None:
+        try:  # a bad file is reported like the other commands do, terminal or not
+            open_capture(args.file).close()
+        except (CaptureError, OSError) as bad:
+            streams.warn(str(bad))
+            return EXIT_INPUT
     if not (sys.stdin.isatty() and sys.stdout.isatty()) and not os.environ.get("LAYERSCOPE_FORCE_TUI"):
         streams.warn("the TUI needs a terminal; use `layerscope read -r FILE` for text output")
         return EXIT_USAGE

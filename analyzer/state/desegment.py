@@ -95,7 +95,8 @@ class Desegmenter:
         if segment.held_back:
             # tshark keeps the payload from the application: with desegmentation it shows it as
             # TCP segment data, without as nothing (data here, as the other golden groups expect).
-            kind = "part" if dissection.prefs.desegment_tcp else "data"
+            desegmented = segment.key in self._directions or _port_protocol(segment, registry) is not None
+            kind = "part" if dissection.prefs.desegment_tcp and desegmented else "data"
             if kind == "part" or (apps and not all(layer.proto == "data" for layer in apps)):
                 self._redissect(dissection, segment, registry, [(kind, segment.payload_at, len(segment.payload), "data")])
             return dissection
@@ -275,6 +276,16 @@ class Desegmenter:
             return
         if segment.stream not in self._http_streams:
             self._redissect(dissection, segment, registry, [("data", segment.payload_at, len(segment.payload), "data")])
+
+
+def _port_protocol(segment: _Segment, registry: Registry) -> str | None:
+    """The desegmenting protocol bound to one of the segment's ports, lower port first."""
+    table = registry.tables.get("tcp.port", {})
+    for port in sorted(segment.ports):
+        name = table.get(port)
+        if name is not None and name in registry.pdu_lengths:
+            return name
+    return None
 
 
 def _segment(dissection: Dissection) -> _Segment | None:

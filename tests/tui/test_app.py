@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from analyzer.model import Field, Layer
+from analyzer.model import Field
 from analyzer.tui.app import LayerscopeApp
 from analyzer.tui.hex_pane import HexPane
 from analyzer.tui.packet_list import PacketList
@@ -46,8 +46,9 @@ def _screen_text(app: LayerscopeApp) -> list[str]:
     return ["".join(segment.text for segment in strip) for strip in update.strips]
 
 
-def _node_for(tree: LayerTree, item: Field | Layer) -> object:
-    return tree.nodes_by_item[id(item)]
+def _cursor_item(tree: LayerTree) -> object:
+    node = tree.cursor_node
+    return node.data.item if node is not None and isinstance(node.data, TreeItem) else None
 
 
 def test_tcp_tree_shows_flags_and_hex_highlights_the_field() -> None:
@@ -74,18 +75,16 @@ def test_tcp_tree_shows_flags_and_hex_highlights_the_field() -> None:
             syn = dissection.first("tcp.flags.syn")
             assert flags is not None and syn is not None
             assert tree.reveal(syn)
-            await pilot.pause(0.2)
+            await _settle(app, pilot, lambda: _cursor_item(tree) is syn)
             lines = _screen_text(app)
             assert any("Flags: 0x002 (SYN)" in line for line in lines)
             assert any(".... .... ..1. = Syn: Set" in line for line in lines)
-            node = tree.cursor_node
-            assert node is not None and isinstance(node.data, TreeItem) and node.data.item is syn
             hex_pane = app.query_one(HexPane)
             assert hex_pane.highlight == (syn.offset, syn.length)
             # Select the ports: two bytes at 34 in an Ethernet/IPv4 frame, exactly highlighted.
             port = dissection.first("tcp.srcport")
             assert port is not None and tree.reveal(port)
-            await pilot.pause(0.2)
+            await _settle(app, pilot, lambda: _cursor_item(tree) is port)
             assert hex_pane.highlight == (34, 2)
             highlighted = [
                 segment.text
@@ -112,9 +111,12 @@ def test_clicking_a_byte_selects_the_smallest_field() -> None:
             hex_pane = app.query_one(HexPane)
             # Byte 23 is the IPv4 protocol field; its hex cell is on line 1, column 7.
             x = 6 + 7 * 3
-            await pilot.click(HexPane, offset=(x, 1 + 1))  # +1 for the pane's top border
-            await pilot.pause(0.3)
             tree = app.query_one(LayerTree)
+            await _settle(
+                app, pilot, lambda: tree.dissection is not None and tree.dissection.frame.number == 3
+            )
+            await pilot.click(HexPane, offset=(x, 1 + 1))  # +1 for the pane's top border
+            await _settle(app, pilot, lambda: isinstance(_cursor_item(tree), Field))
             node = tree.cursor_node
             assert node is not None and isinstance(node.data, TreeItem)
             assert isinstance(node.data.item, Field) and node.data.item.name == "ip.proto"
