@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn, TextIO
 
-from analyzer.commands import flows, follow, read, tui
+from analyzer.commands import capture, flows, follow, interfaces, logs, read, report, tui
 from analyzer.commands.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Streams, UsageError
 from analyzer.textsafe import escape_lines
 
 PROG = "layerscope"
 # Each module has add_parser(subparsers), which sets `run(args, streams) -> int` as default.
-COMMANDS: tuple[ModuleType, ...] = (read, flows, follow, tui)
+COMMANDS: tuple[ModuleType, ...] = (read, flows, follow, report, logs, tui, capture, interfaces)
 
 
 class _ArgumentParser(argparse.ArgumentParser):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable, Mapping
 from enum import Enum
@@ -69,8 +70,12 @@ def label_int(value: int, base: Base, size: int, names: Mapping[int, str] | None
     return text
 
 
+@functools.lru_cache(maxsize=8192)
 def bit_pattern(raw: int, mask: int, width: int) -> str:
-    """Wireshark's bit picture: ".... ..1. " style, groups of four, '.' outside the mask."""
+    """Wireshark's bit picture: ".... ..1. " style, groups of four, '.' outside the mask.
+
+    Cached: the same few header bytes and masks come back in nearly every packet.
+    """
     chars: list[str] = []
     for bit in range(width - 1, -1, -1):
         chars.append(("1" if raw >> bit & 1 else "0") if mask >> bit & 1 else ".")
@@ -92,7 +97,7 @@ def format_ipv6(data: bytes) -> str:
 
 
 def format_ether(data: bytes) -> str:
-    return ":".join(f"{b:02x}" for b in data)
+    return data.hex(":")
 
 
 class ByteCursor:
@@ -104,7 +109,7 @@ class ByteCursor:
     keeping all the fields read so far.
     """
 
-    __slots__ = ("data", "pos", "start", "end", "limit")
+    __slots__ = ("data", "end", "limit", "pos", "start")
 
     def __init__(self, data: bytes, start: int = 0, end: int | None = None) -> None:
         self.data = data

@@ -140,15 +140,22 @@ class Layer:
     def first_fields(self) -> dict[str, Field]:
         """Each field name's first occurrence: one walk for many look-ups."""
         found: dict[str, Field] = {}
+        setdefault = found.setdefault
         for item in _walk_fields(self.children):
-            found.setdefault(item.name, item)
+            setdefault(item.name, item)
         return found
 
     def find(self, name: str) -> Field | None:
         """The first field with this filter name, or None."""
-        for item in _walk_fields(self.children):
+        # The walk inlined (no generator): annotators call this on every packet.
+        stack = self.children[::-1]
+        pop, extend = stack.pop, stack.extend
+        while stack:
+            item = pop()
             if item.name == name:
                 return item
+            if item.children:
+                extend(item.children[::-1])
         return None
 
     @property

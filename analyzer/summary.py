@@ -291,6 +291,8 @@ class Summarizer:
         # (lower addr, higher addr, family, id, seq) -> frame number of the latest request
         self._echo: dict[tuple[bytes, bytes, int, int, int], int] = {}
         self.number = 0
+        # Highest relative sequence end seen per direction, on application ports only.
+        self._payload_end: dict[tuple[bytes, bytes, int, int], int] = {}
         # Per-packet scratch, reset by `summarize`.
         self._src = self._dst = self._proto = self._info = ""
         self._ip_ttl = 0
@@ -581,10 +583,29 @@ class Summarizer:
             if options:
                 info += " " + " ".join(options)
         self._info = info
-        if sport in TCP_APP_PORTS or dport in TCP_APP_PORTS:
+        if (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS) and self._new_payload(
+            src, dst, sport, dport, (seq - seq_base) & 0xFFFFFFFF, end - at - hlen
+        ):
             app = tcp_app(sport, dport, data, at + hlen, min(end, len(data)))
             if app is not None:
                 self._proto, self._info = app
+
+    def _new_payload(self, src: bytes, dst: bytes, sport: int, dport: int, rel_seq: int, length: int) -> bool:
+        """False for a segment whose bytes were all seen before in its direction.
+
+        tshark does not hand a retransmission's payload to the application dissector; this
+        is the cheap half of its rule (payload entirely below the highest sequence seen).
+        """
+        if length <= 0:
+            return False
+        key = (src, dst, sport, dport)
+        highest = self._payload_end.get(key, 0)
+        if rel_seq + length <= highest:
+            return False
+        if len(self._payload_end) >= 65536:
+            self._payload_end.clear()
+        self._payload_end[key] = max(highest, rel_seq + length)
+        return True
 
     def _tcp_state(
         self,
@@ -844,12 +865,14 @@ def write_summary_lines(
     limit: int | None = None,
     resolve_names: bool = False,
     escape: Callable[[str], str] | None = None,
+    prompt: bool = False,
 ) -> int:
     """Print one line a packet exactly as `tshark -r FILE` (4.0) does; return the packet count.
 
-    `escape` is applied to every line that holds text taken from a packet (see summary_fast).
+    `escape` is applied to every line that holds text taken from a packet (see summary_fast);
+    `prompt` flushes every line at once, for input from a pipe still being written.
     """
     # The loop lives in its own module (it imports this one): an inline fast path for TCP/UDP.
     from analyzer.summary_fast import write_lines
 
-    return write_lines(records, out, time_format, limit, resolve_names, escape)
+    return write_lines(records, out, time_format, limit, resolve_names, escape, prompt)

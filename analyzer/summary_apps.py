@@ -1,4 +1,4 @@
-"""Protocol and Info columns of application messages (DNS, DHCP) for the fast summary paths.
+"""Protocol and Info columns of application messages (DNS, DHCP, HTTP) for the fast summary paths.
 
 Both summary paths (analyzer/summary.py and analyzer/summary_fast.py) ask here first when a
 UDP or TCP payload uses a port an application dissector is bound to, so the two cannot
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from analyzer.summary_dhcp import dhcp_info
 from analyzer.summary_dns import dns_info, dns_tcp_info, protocol_name
+from analyzer.summary_http import http_info
 
 DNS_UDP_PORTS = (53, 5353, 5355)
 DHCP_PORTS = (67, 68)
 # Ports worth a look at all: a set test keeps the common case (no application) cheap.
 UDP_APP_PORTS = frozenset((*DNS_UDP_PORTS, *DHCP_PORTS))
-TCP_APP_PORTS = frozenset((53,))
+HTTP_PORTS = frozenset((80, 8080, 8000, 3128))
+TCP_APP_PORTS = frozenset((53, *HTTP_PORTS))
 
 
 def udp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str, str] | None:
@@ -40,4 +42,8 @@ def tcp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str
         info = dns_tcp_info(data, at, end)
         if info is not None:
             return "DNS", info
+    if sport in HTTP_PORTS or dport in HTTP_PORTS:
+        info = http_info(data[at:end])
+        if info is not None:
+            return "HTTP", info
     return None

@@ -13,7 +13,7 @@ one keeps its state in locals and builds no row objects.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import TextIO
 
@@ -49,8 +49,12 @@ def write_lines(
     limit: int | None = None,
     resolve_names: bool = False,
     escape: Callable[[str], str] | None = None,
+    prompt: bool = False,
 ) -> int:
     """Print one line a packet exactly as `tshark -r FILE` (4.0) does; return the packet count.
+
+    `prompt` writes and flushes each line before waiting for the next record (a pipe that another
+    process is still writing: `tcpdump -U -w - | layerscope read -r -`); lines are batched otherwise.
 
     `escape`, when given, is applied to every line that carries text taken from a packet (names,
     ARP/ethertype texts...); the inline lines hold only numbers, addresses and fixed texts.
@@ -74,6 +78,8 @@ def write_lines(
     count = 0
     if limit is not None:
         records = islice(records, limit)
+    if prompt:
+        records = _flushing(records, batch, out)
     for _offset, stamp, wire_len, linktype, digits, _iface, data in records:
         if len(batch) >= _BATCH:
             _flush(batch, out)
@@ -198,6 +204,14 @@ def write_lines(
     if batch:
         _flush(batch, out)
     return count
+
+
+def _flushing(records: Iterable[RawRecord], batch: list[str], out: TextIO) -> Iterator[RawRecord]:
+    for record in records:
+        yield record
+        # Back here once the line of `record` is in `batch`: show it before waiting for the next.
+        _flush(batch, out)
+        out.flush()
 
 
 def _flush(batch: list[str], out: TextIO) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from analyzer.context import PacketContext
 from analyzer.cursor import Base, ByteCursor, Truncated, generated, text_node
 from analyzer.model import Field, Layer, Severity
-from analyzer.registry import NEED_MORE, Next, Protocol, PduNeed, Registry
+from analyzer.registry import NEED_MORE, Next, PduNeed, Protocol, Registry
 from dissectors.dns_names import (
     CLASS_NAMES,
     OPCODE_NAMES,

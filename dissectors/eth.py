@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from analyzer.context import PacketContext
 from analyzer.cursor import Base, ByteCursor, format_ether
 from analyzer.model import Field, Layer, Severity
@@ -31,17 +33,24 @@ def resolved_name(mac: bytes, ctx: PacketContext) -> str:
     return ether_name(mac) if ctx.prefs.resolve_names else format_ether(mac)
 
 
+@functools.lru_cache(maxsize=1024)  # few addresses, every packet: resolve each once
+def _address_texts(mac: bytes, resolve_names: bool) -> tuple[str, str, str, int, str | None, str]:
+    """The texts of an address's fields: plain, displayed, resolved, OUI, vendor, OUI label."""
+    text = format_ether(mac)
+    name = ether_name(mac) if resolve_names else text
+    display = f"{name} ({text})" if resolve_names else text
+    oui = int.from_bytes(mac[:3], "big")
+    vendor = vendor_long_name(oui)
+    oui_text = format_ether(mac[:3]) + (f" ({vendor})" if vendor is not None else "")
+    return text, display, name, oui, vendor, oui_text
+
+
 def add_address(
     cursor: ByteCursor, layer: Layer, ctx: PacketContext, role: str, title: str, at: int
 ) -> bytes:
     """eth.dst / eth.src with the hidden resolved and OUI fields and the LG/IG bits tshark adds."""
     mac = cursor.peek(6, at)
-    text = format_ether(mac)
-    display = mac_display(mac, ctx)
-    resolved = resolved_name(mac, ctx)
-    oui = int.from_bytes(mac[:3], "big")
-    vendor = vendor_long_name(oui)
-    oui_text = format_ether(mac[:3]) + (f" ({vendor})" if vendor is not None else "")
+    text, display, resolved, oui, vendor, oui_text = _address_texts(mac, ctx.prefs.resolve_names)
     top = layer.add(Field(f"eth.{role}", f"{title}: {display}", text, text, at, 6))
     for prefix, label in ((f"eth.{role}", title), ("eth.addr", "Address")):
         if prefix == "eth.addr":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from analyzer.context import PacketContext
@@ -25,8 +26,14 @@ ENCAPSULATIONS: dict[int, tuple[int, str]] = {
 def format_abs_time(timestamp_ns: int) -> str:
     """Arrival time as Wireshark prints it: "Nov  1, 2026 11:24:48.366544000 UTC" (local zone)."""
     seconds, nanos = divmod(timestamp_ns, 1_000_000_000)
+    clock, zone = _local_second(seconds)
+    return f"{clock}.{nanos:09d} {zone}"
+
+
+@functools.lru_cache(maxsize=256)  # consecutive frames share their second: strftime once per second
+def _local_second(seconds: int) -> tuple[str, str]:
     local = time.localtime(seconds)
-    return f"{time.strftime('%b %e, %Y %H:%M:%S', local)}.{nanos:09d} {time.strftime('%Z', local)}"
+    return time.strftime("%b %e, %Y %H:%M:%S", local), time.strftime("%Z", local)
 
 
 def format_seconds(delta_ns: int) -> str:

@@ -35,6 +35,10 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None
     start, stop = cursor.pos, cursor.limit
     data = cursor.data
     layer.label = TITLE
+    if cursor.limit < cursor.end:
+        layer.problem(
+            "http.truncated", "Packet size limited during capture: HTTP truncated", Severity.WARNING, stop, 0
+        )
     head = parse_head(data, start, stop)
     if head is None:
         return _continuation(data, layer, start, stop)
@@ -78,7 +82,9 @@ def _start_line(data: bytes, layer: Layer, head: Head, start: int) -> None:
     # tshark's expert item is also a field (http.chat, shown as 1 by -e): a hidden first child
     # that the expert lines stand in for in -V, ahead of the method / version fields.
     chat = node.add(Field("http.chat", _label(line_text), True, "1", -1, 0, generated=True, hidden=True))
-    layer.problems.append(Problem("http.chat", Severity.CHAT, _label(line_text), -1, 0, "Sequence", about=chat))
+    layer.problems.append(
+        Problem("http.chat", Severity.CHAT, _label(line_text), -1, 0, "Sequence", about=chat)
+    )
     text = head.start_line
     if head.kind == "request":
         method, _, rest = text.partition(" ")
@@ -96,7 +102,14 @@ def _start_line(data: bytes, layer: Layer, head: Head, start: int) -> None:
         if version:
             version_at = uri_at + len(uri) + 1
             node.add(
-                Field("http.request.version", f"Request Version: {version}", version, version, version_at, 8)
+                Field(
+                    "http.request.version",
+                    f"Request Version: {version}",
+                    version,
+                    version,
+                    version_at,
+                    len(version),
+                )
             )
         return
     version = text[:8]
@@ -198,8 +211,20 @@ def _continuation(data: bytes, layer: Layer, start: int, stop: int) -> Next | No
         at = end
     if at >= stop:
         return None
-    _file_data(layer, data[at:stop], at, stop - at)
+    body = data[at:stop]
+    # tshark 4.0 was seen to show File Data for a continuation after header-like lines or of
+    # text, and not for a binary one (the Data item alone).
+    if at > start or _is_text(body):
+        _file_data(layer, body, at, stop - at)
     return Next("http.continuation", (), at, stop, inside=True)
+
+
+def _is_text(body: bytes) -> bool:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
 
 
 def _tshark_line_end(data: bytes, at: int, stop: int) -> int:
@@ -214,6 +239,10 @@ def _tshark_line_end(data: bytes, at: int, stop: int) -> int:
 
 
 def _stray_header(layer: Layer, raw: bytes, at: int) -> None:
+    if not _is_text(raw):
+        # tshark shows binary junk taken for a header as a truncated, re-encoded label; we keep
+        # the bytes in the layer's range without a tree line rather than imitate it wrongly.
+        return
     text = raw.decode("latin-1")
     name, _, rest = text.partition(":")
     known = HEADER_FIELDS.get(name.lower())
@@ -225,7 +254,9 @@ def _stray_header(layer: Layer, raw: bytes, at: int) -> None:
     if not name or any(ch in TOKEN_SEPARATORS or not 0x21 <= ord(ch) <= 0x7E for ch in name):
         message = "Illegal characters found in header name"
         bad = node.add(Field("http.bad_header_name", message, True, "", -1, 0, generated=True, hidden=True))
-        layer.problems.append(Problem("http.bad_header_name", Severity.WARNING, message, -1, 0, "Protocol", about=bad))
+        layer.problems.append(
+            Problem("http.bad_header_name", Severity.WARNING, message, -1, 0, "Protocol", about=bad)
+        )
 
 
 def _file_data(layer: Layer, body: bytes, offset: int, length: int) -> None:
@@ -237,10 +268,8 @@ def _body(
     data: bytes, layer: Layer, ctx: PacketContext, head: Head, start: int, body_at: int, stop: int
 ) -> Next | None:
     declared = body_length(head, data, start)
-    if isinstance(declared, int):
-        body_end = min(body_at + declared, stop)
-    else:  # until the connection closes, or a chunked body cut short: what is there
-        body_end = stop
+    # Without a declared length (until the connection closes, a chunked body cut short): what is there.
+    body_end = min(body_at + declared, stop) if isinstance(declared, int) else stop
     if is_chunked(head):
         body, body_end = _dechunk(data, layer, body_at, stop)
         if body is None:

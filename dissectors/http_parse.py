@@ -222,6 +222,18 @@ def body_length(head: Head, data: bytes, start: int) -> int | PduNeed | None:
     return 0 if head.kind == "request" else None
 
 
+def _may_start(data: bytes) -> bool:
+    """True when data is too short to tell, but could begin a start line."""
+    if b"\n" in data or len(data) > 40:
+        return False
+    if b"HTTP/1."[: len(data)] == data[:7]:
+        return True
+    word = data.split(b" ", 1)[0]
+    if b" " not in data:
+        return any(method.startswith(word) for method in METHODS)
+    return word in METHODS
+
+
 def pdu_length(data: bytes, ctx: PacketContext) -> int | PduNeed | None:
     """Desegmentation hook: the length of the HTTP message at data[0:] (see Registry.pdu_lengths).
 
@@ -230,7 +242,7 @@ def pdu_length(data: bytes, ctx: PacketContext) -> int | PduNeed | None:
     """
     head = parse_head(data)
     if head is None:
-        return None
+        return NEED_MORE if _may_start(data) else None
     if head.body_start < 0:
         return len(data) if head.truncated else NEED_MORE
     body = body_length(head, data, 0)

@@ -9,6 +9,8 @@ an IP fragment, where tshark does no analysis, and tcp.window_size on SYNs, neve
 
 from __future__ import annotations
 
+import functools
+
 from analyzer.context import PacketContext
 from analyzer.cursor import ByteCursor, Truncated, generated
 from analyzer.model import Field, Layer, Severity
@@ -49,6 +51,7 @@ def flags_letters(flags: int) -> str:
     return "".join(letters[11 - bit] if flags >> bit & 1 else "\u00b7" for bit in range(11, -1, -1))
 
 
+@functools.lru_cache(maxsize=4096)  # a handful of flag words recur in every connection
 def bit_picture(flags: int, mask: int) -> str:
     """Wireshark's 12-bit picture of the flags word ("...0 .... ....")."""
     chars = [("1" if flags >> bit & 1 else "0") if mask >> bit & 1 else "." for bit in range(11, -1, -1)]

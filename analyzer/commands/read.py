@@ -7,12 +7,18 @@ the (matching) frames unchanged to a capture file instead of printing them.
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
+import os
 import re
+import stat
+import sys
 from collections.abc import Iterable, Iterator
 
 from analyzer.commands.common import EXIT_INPUT, EXIT_OK, Streams, UsageError
 from analyzer.context import Preferences
+from analyzer.export.atomic import atomic_binary
+from analyzer.export.csvout import write_fields_csv, write_summary_csv
 from analyzer.export.fields import (
     FieldsOptionError,
     FieldsOptions,
@@ -27,6 +33,7 @@ from analyzer.filter import DisplayFilter, FilterError, compile_filter
 from analyzer.filter.apply import displayed, select_frames, write_filtered_summary
 from analyzer.model import Dissection
 from analyzer.pipeline import default_registry
+from analyzer.prefs import PreferenceError, apply_settings
 from analyzer.registry import DecodeAsError, Registry
 from analyzer.session import dissect_frames
 from analyzer.summary import write_summary_lines
@@ -44,7 +51,7 @@ from captures.samples import sample_path
 
 NAME = "read"
 TIME_FORMATS = ("r", "a", "ad", "d", "dd", "e", "u", "ud")
-OUTPUT_FORMATS = ("text", "fields", "json", "jsonl")
+OUTPUT_FORMATS = ("text", "fields", "json", "jsonl", "csv")
 WRITE_FORMATS = ("pcapng", "pcap")
 # Display-filter field names: letters, digits, '_', '-' and '.'.
 FIELD_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
@@ -102,13 +109,29 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "-F", dest="write_format", choices=WRITE_FORMATS, default="pcapng", help="file format for -w"
     )
+    parser.add_argument(
+        "-o",
+        dest="preferences",
+        metavar="NAME:VALUE",
+        action="append",
+        default=[],
+        help="set a preference as tshark does, e.g. tcp.desegment_tcp_streams:TRUE, ip.defragment:TRUE",
+    )
     parser.set_defaults(run=run)
+
+
+def _preferences(args: argparse.Namespace) -> Preferences:
+    """Name resolution from -n and the -o settings; a bad setting is a usage error."""
+    try:
+        return apply_settings(Preferences(resolve_names=not args.no_resolve), args.preferences)
+    except PreferenceError as bad:
+        raise UsageError(str(bad)) from None
 
 
 def _fields_options(args: argparse.Namespace) -> FieldsOptions:
     if args.output == "fields" and not args.fields:
         raise UsageError('"-T fields" was specified, but no fields were specified with "-e".')
-    if args.fields and args.output not in ("fields", "json", "jsonl"):
+    if args.fields and args.output not in ("fields", "json", "jsonl", "csv"):
         raise UsageError('Output fields were specified with "-e", but "-T fields", "json" or "jsonl" was not')
     invalid = [name for name in args.fields if not FIELD_NAME.match(name)]
     if invalid:
@@ -141,7 +164,19 @@ def _write_summary(args: argparse.Namespace, reader: CaptureReader, streams: Str
     # report; the summary module formats, and escapes every line that holds packet text
     # (escaping all 25 MB of a 250k-packet listing would cost a sixth of the run).
     records = iter_records(reader)
-    write_summary_lines(records, streams.out, args.time_format, args.count, not args.no_resolve, escape_lines)
+    # A pipe may be written by a live capture (tcpdump -U -w - | layerscope read -r -): each
+    # line goes out as its packet arrives instead of in batches.
+    prompt = args.file == "-" and _stdin_is_stream()
+    write_summary_lines(
+        records, streams.out, args.time_format, args.count, not args.no_resolve, escape_lines, prompt
+    )
+
+
+def _stdin_is_stream() -> bool:
+    try:
+        return not stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
 
 
 def _write_text(args: argparse.Namespace, dissections: Iterator[Dissection], streams: Streams) -> None:
@@ -175,10 +210,14 @@ def _write_filtered(
     """The output formats for the frames a display filter accepts (every frame is still read)."""
     options = _fields_options(args)
     frames = _frames(reader, args.count)
-    prefs = Preferences(resolve_names=not args.no_resolve)
+    prefs = _preferences(args)
     registry = _registry(args.decode_as)
     want_tree = args.output != "text" or args.verbose
     selection = select_frames(frames, display_filter, registry, prefs, streams.strict, want_tree)
+    if args.output == "csv" and not args.fields:
+        items = ((item.frame, item.shown) for item in selection)
+        write_summary_csv(items, streams.out, args.time_format, not args.no_resolve)
+        return
     if args.output == "text" and not (args.verbose or args.hex):
         write_filtered_summary(selection, streams.out, args.time_format, not args.no_resolve)
         return
@@ -189,6 +228,8 @@ def _write_filtered(
     only = args.fields or None
     if args.output == "fields":
         _write_fields(args, options, dissections, streams)
+    elif args.output == "csv":
+        write_fields_csv(dissections, args.fields, streams.out)
     elif args.output == "json":
         write_json(dissections, streams.out, only)
     elif args.output == "jsonl":
@@ -203,11 +244,12 @@ def _write_capture(
     """-w: the matching frames, bytes and timestamps unchanged, as pcap or pcapng."""
     frames = _frames(reader, args.count)
     if display_filter is not None:
-        prefs = Preferences(resolve_names=not args.no_resolve)
+        prefs = _preferences(args)
         selection = select_frames(frames, display_filter, _registry(args.decode_as), prefs, streams.strict)
         frames = (item.frame for item in displayed(selection))
     if args.write_format == "pcapng":
-        write_pcapng(args.write, frames)
+        with atomic_binary(args.write) as out:
+            write_pcapng(out, frames)
         return
     interfaces = reader.info.interfaces
     linktypes = {interface.linktype for interface in interfaces}
@@ -216,7 +258,8 @@ def _write_capture(
             f'"{args.write}": the capture file being written can\'t contain packets of multiple link types'
         )
     nanosecond = any(interface.ts_digits > 6 for interface in interfaces)
-    write_pcap(args.write, frames, interfaces[0].linktype if interfaces else 1, nanosecond)
+    with atomic_binary(args.write) as out:
+        write_pcap(out, frames, interfaces[0].linktype if interfaces else 1, nanosecond)
 
 
 def _write(args: argparse.Namespace, reader: CaptureReader, streams: Streams) -> None:
@@ -232,15 +275,21 @@ def _write(args: argparse.Namespace, reader: CaptureReader, streams: Streams) ->
     if args.output == "text" and not (args.verbose or args.hex):
         _write_summary(args, reader, streams)
         return
+    if args.output == "csv" and not args.fields:
+        items = ((frame, True) for frame in _frames(reader, args.count))
+        write_summary_csv(items, streams.out, args.time_format, not args.no_resolve)
+        return
     frames = _frames(reader, args.count)
     if args.output == "text" and not args.verbose:
         _write_hex(frames, streams)  # -x alone needs no dissection
         return
-    prefs = Preferences(resolve_names=not args.no_resolve)
+    prefs = _preferences(args)
     dissections = dissect_frames(frames, _registry(args.decode_as), prefs, streams.strict)
     only = args.fields or None
     if args.output == "fields":
         _write_fields(args, options, dissections, streams)
+    elif args.output == "csv":
+        write_fields_csv(dissections, args.fields, streams.out)
     elif args.output == "json":
         write_json(dissections, streams.out, only)
     elif args.output == "jsonl":
@@ -260,6 +309,7 @@ def run(args: argparse.Namespace, streams: Streams) -> int:
     # Usage errors first, before touching the file, as tshark does.
     _fields_options(args)
     _registry(args.decode_as)
+    _preferences(args)
     try:
         _display_filter(args)
     except FilterError as bad:

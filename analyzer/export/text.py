@@ -146,7 +146,7 @@ def tree_lines(dissection: Dissection, data_hex: bool = True) -> Iterator[str]:
     """Every line of one packet's `-V` tree (without the blank line that follows it)."""
     trailing: list[str] = []
     for layer in dissection.layers:
-        yield from layer_lines(layer, dissection.frame.data, data_hex, trailing)
+        yield from layer_lines(layer, dissection.source_data(layer), data_hex, trailing)
     yield from trailing
 
 

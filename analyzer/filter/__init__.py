@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from analyzer.filter.compiler import NO_PACKET, Test, absent_protocols, compile_tree
 from analyzer.filter.errors import FilterError
 from analyzer.filter.packet import Packet, TreePacket
+from analyzer.filter.prefilter import Clause, required_protocols
 from analyzer.filter.syntax import parse
 from analyzer.filter.values import Family
 from analyzer.model import Dissection
@@ -32,6 +33,8 @@ class DisplayFilter:
     True or False when the filter's outcome cannot depend on the packet (every name it reads
     is absent), so callers may skip dissection altogether. `needs_tree` is True when the
     filter reads a protocol's bytes, a length or a display text, which only a tree has.
+    `requires` are clauses true of every packet the filter matches: each names protocols one of
+    which is present (see analyzer.filter.prefilter).
     """
 
     text: str
@@ -39,6 +42,7 @@ class DisplayFilter:
     names: dict[str, Family]
     constant: bool | None
     needs_tree: bool = False
+    requires: tuple[Clause, ...] = ()
 
     def matches(self, dissection: Dissection) -> bool:
         return self.test(TreePacket(dissection, self.names))
@@ -60,8 +64,9 @@ def compile_filter(text: str, dissected: Collection[str] | None = None) -> Displ
 
         dissected = default_registry().protocols.keys()
     absent: Callable[[str], bool] = absent_protocols(dissected)
-    test, names, needs_tree = compile_tree(parse(text), text, absent)
+    tree = parse(text)
+    test, names, needs_tree = compile_tree(tree, text, absent)
     constant: bool | None = None
     if not names:
         constant = test(NO_PACKET)
-    return DisplayFilter(text, test, names, constant, needs_tree)
+    return DisplayFilter(text, test, names, constant, needs_tree, tuple(required_protocols(tree)))

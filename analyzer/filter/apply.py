@@ -7,17 +7,18 @@ frame.time_delta_displayed and the "dd" time format refer to the previous DISPLA
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple, TextIO
 
 from analyzer.context import FrameTimes, Preferences
 from analyzer.filter import DisplayFilter
 from analyzer.filter.fastpath import FAST_NAMES, fast_packet
 from analyzer.filter.packet import Packet, TreePacket
+from analyzer.filter.prefilter import build_gate, needs_annotators, reads_global
 from analyzer.model import Dissection
-from analyzer.pipeline import dissect_frame
+from analyzer.pipeline import default_registry, dissect_frame
 from analyzer.registry import Registry
-from analyzer.state.annotate import StreamAnnotator
+from analyzer.session import ANNOTATORS, Annotator
 from analyzer.summary import Summarizer, TimeColumn, format_line
 from analyzer.textsafe import escape_lines
 from captures.frame import Frame
@@ -41,19 +42,15 @@ def select_frames(
 ) -> Iterator[Selected]:
     """Every frame in order with the filter's verdict; displayed frames carry a tree if `want_tree`.
 
-    Filters that read only fast-path names are answered from struct-decoded headers, and a tree
-    is built only where the fast path is unsure (an ICMP error's quoted packet, a truncated
-    header) or the caller wants one.
+    Each frame is answered as cheaply as it can be: filters that read only fast-path names from
+    struct-decoded headers; a frame the protocol prefilter proves cannot match, with no tree; the
+    rest with a tree, annotated only when the filter reads state-dependent names (then the
+    annotators see every frame the prefilter lets through, or every frame: see
+    analyzer.filter.prefilter). Trees for output (`want_tree`) are annotated on every frame.
     """
-    fast = (
-        display_filter is not None
-        and not display_filter.needs_tree
-        and set(display_filter.names) <= FAST_NAMES
-    )
-    constant = display_filter.constant if display_filter is not None else True
-    # The TCP/UDP trackers must see every frame in order: once trees are wanted (output or a
-    # filter the fast path cannot answer), every frame is dissected and annotated.
-    annotator = StreamAnnotator() if want_tree or (not fast and constant is None) else None
+    prefs = prefs if prefs is not None else Preferences()
+    plan = _Plan(display_filter, registry if registry is not None else default_registry(), prefs, want_tree)
+    annotators: list[Annotator] | None = [make() for make in ANNOTATORS] if plan.annotate else None
     first_ns: int | None = None
     previous_ns: int | None = None
     displayed_ns: int | None = None
@@ -68,23 +65,49 @@ def select_frames(
         )
         previous_ns = stamp
         dissection: Dissection | None = None
-        if annotator is not None:
-            dissection = annotator.annotate(
-                dissect_frame(frame, registry, times=times, prefs=prefs, strict=strict)
-            )
-        if display_filter is None or constant is not None:
-            shown = bool(constant)
+        admitted = plan.gate is None or plan.gate(frame)
+        if annotators is not None and (admitted or plan.annotate_all):
+            dissection = dissect_frame(frame, registry, times=times, prefs=prefs, strict=strict)
+            for annotator in annotators:
+                dissection = annotator.annotate(dissection)
+        if display_filter is None or plan.constant is not None:
+            shown = bool(plan.constant)
+        elif not admitted:
+            shown = False
         elif dissection is not None:
             shown = display_filter.matches(dissection)
         else:
-            packet: Packet | None = fast_packet(frame)
-            if packet is None:  # not a plain packet: the tree answers (fast names need no trackers)
+            packet: Packet | None = fast_packet(frame) if plan.fast else None
+            if packet is None:  # the tree answers (the filter reads no state-dependent name)
                 tree = dissect_frame(frame, registry, times=times, prefs=prefs, strict=strict)
                 packet = TreePacket(tree, display_filter.names)
             shown = display_filter.matches_packet(packet)
         if shown:
             displayed_ns = stamp
         yield Selected(frame, shown, dissection if shown else None)
+
+
+class _Plan:
+    """How select_frames answers a filter: fast path, prefilter, which frames get annotators."""
+
+    __slots__ = ("annotate", "annotate_all", "constant", "fast", "gate")
+
+    def __init__(
+        self, display_filter: DisplayFilter | None, registry: Registry, prefs: Preferences, want_tree: bool
+    ) -> None:
+        self.constant = display_filter.constant if display_filter is not None else True
+        names = display_filter.names if display_filter is not None else {}
+        self.fast = display_filter is not None and not display_filter.needs_tree and set(names) <= FAST_NAMES
+        decided = self.constant is not None
+        gate = None
+        if display_filter is not None and not decided and display_filter.requires:
+            defragment = prefs.defragment_ipv4 or prefs.defragment_ipv6
+            gate = build_gate(list(display_filter.requires), registry, defragment)
+        stateful = not decided and not self.fast and needs_annotators(names)
+        # Output trees must be those of an unfiltered run: every frame goes through the annotators.
+        self.annotate_all = want_tree or (stateful and (gate is None or reads_global(names)))
+        self.annotate = self.annotate_all or stateful
+        self.gate: Callable[[Frame], bool] | None = gate
 
 
 def displayed(selection: Iterable[Selected]) -> Iterator[Selected]:

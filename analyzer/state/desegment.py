@@ -98,15 +98,18 @@ class Desegmenter:
             desegmented = segment.key in self._directions or _port_protocol(segment, registry) is not None
             kind = "part" if dissection.prefs.desegment_tcp and desegmented else "data"
             if kind == "part" or (apps and not all(layer.proto == "data" for layer in apps)):
-                self._redissect(dissection, segment, registry, [(kind, segment.payload_at, len(segment.payload), "data")])
+                self._redissect(
+                    dissection, segment, registry, [(kind, segment.payload_at, len(segment.payload), "data")]
+                )
             return dissection
         if not dissection.prefs.desegment_tcp:
             self._not_ours(dissection, segment, registry, apps)
             return dissection
-        direction = self._directions.setdefault(segment.key, _Direction())
         proto = apps[0].proto if apps else ""
-        if direction.pending is None and proto not in registry.pdu_lengths:
+        known = self._directions.get(segment.key)
+        if (known is None or known.pending is None) and proto not in registry.pdu_lengths:
             return dissection
+        direction = known if known is not None else self._directions.setdefault(segment.key, _Direction())
         if direction.next_seq is not None and segment.seq != direction.next_seq and direction.pending:
             self._drop(direction)  # a hole: this PDU can never be completed
         direction.next_seq = segment.seq + len(segment.payload)
@@ -129,7 +132,10 @@ class Desegmenter:
         pending = direction.pending
         if pending is not None:
             proto = pending.proto
-            if len(pending.data) + len(payload) > self.direction_cap or self.buffered + len(payload) > self.total_cap:
+            if (
+                len(pending.data) + len(payload) > self.direction_cap
+                or self.buffered + len(payload) > self.total_cap
+            ):
                 self._drop(direction)
                 direction.capped = True
                 tcp = dissection.layers[segment.index]
@@ -214,7 +220,15 @@ class Desegmenter:
         insert_at = _after_payload(tcp)
         for kind, start, length, proto in steps:
             if kind == "data":
-                run_chain(dissection, source_data, Next("tcp.held_back", (), start, start + length), ctx, registry, False, tcp.source)
+                run_chain(
+                    dissection,
+                    source_data,
+                    Next("tcp.held_back", (), start, start + length),
+                    ctx,
+                    registry,
+                    False,
+                    tcp.source,
+                )
             elif kind in ("pdu", "plain"):
                 if kind == "pdu" and proto in registry.pdu_sizes:
                     tcp.children.insert(insert_at, _pdu_size(length))
@@ -231,7 +245,9 @@ class Desegmenter:
         dissection.layers.extend(later)
         _set_protocols(dissection, ctx.protocols)
 
-    def _reassembled(self, dissection: Dissection, pdu: _Pending, ctx: PacketContext, registry: Registry) -> None:
+    def _reassembled(
+        self, dissection: Dissection, pdu: _Pending, ctx: PacketContext, registry: Registry
+    ) -> None:
         used = sum(size for _, size in pdu.pieces)
         data = bytes(pdu.data[:used])
         source = dissection.add_source(f"Reassembled TCP ({len(data)} bytes)", data)
@@ -246,7 +262,7 @@ class Desegmenter:
             node.add(
                 Field(
                     "tcp.segment",
-                    f"[Frame: {frame}, payload: {at}-{at + size - 1} ({size} byte{'' if size == 1 else 's'})]",
+                    f"[Frame: {frame}, payload: {at}-{at + size - 1} ({size} {_bytes(size)})]",
                     frame,
                     str(frame),
                     at,
@@ -255,27 +271,55 @@ class Desegmenter:
                 )
             )
             at += size
-        node.add(Field("tcp.segment.count", f"[Segment count: {count}]", count, str(count), -1, 0, generated=True))
         node.add(
-            Field("tcp.reassembled.length", f"[Reassembled TCP length: {len(data)}]", len(data), str(len(data)), -1, 0, generated=True)
+            Field("tcp.segment.count", f"[Segment count: {count}]", count, str(count), -1, 0, generated=True)
+        )
+        node.add(
+            Field(
+                "tcp.reassembled.length",
+                f"[Reassembled TCP length: {len(data)}]",
+                len(data),
+                str(len(data)),
+                -1,
+                0,
+                generated=True,
+            )
         )
         preview = data[:PREVIEW_BYTES].hex() + ("\u2026" if len(data) > PREVIEW_BYTES else "")
-        node.add(Field("tcp.reassembled.data", f"[Reassembled TCP Data: {preview}]", data, data.hex(), 0, len(data), generated=True))
+        node.add(
+            Field(
+                "tcp.reassembled.data",
+                f"[Reassembled TCP Data: {preview}]",
+                data,
+                data.hex(),
+                0,
+                len(data),
+                generated=True,
+            )
+        )
         # tshark prints the listing as a top-level item between TCP and the application.
         layer.children = node.children
         dissection.layers.append(layer)
         run_chain(dissection, data, Next("tcp.pdu", (pdu.proto,), 0, len(data)), ctx, registry, False, source)
 
-    def _not_ours(self, dissection: Dissection, segment: _Segment, registry: Registry, apps: list[Layer]) -> None:
+    def _not_ours(
+        self, dissection: Dissection, segment: _Segment, registry: Registry, apps: list[Layer]
+    ) -> None:
         """Without desegmentation: HTTP continuation bytes in a stream that never spoke HTTP are data."""
         http = [layer for layer in apps if layer.proto == "http"]
         if not http:
             return
-        if any(layer.find("http.request") or layer.find("http.response") for layer in http):
+        if any(layer.find("http.chat") is not None for layer in http):  # a start line was seen
             self._http_streams.add(segment.stream)
             return
         if segment.stream not in self._http_streams:
-            self._redissect(dissection, segment, registry, [("data", segment.payload_at, len(segment.payload), "data")])
+            self._redissect(
+                dissection, segment, registry, [("data", segment.payload_at, len(segment.payload), "data")]
+            )
+
+
+def _bytes(size: int) -> str:
+    return "byte" if size == 1 else "bytes"
 
 
 def _port_protocol(segment: _Segment, registry: Registry) -> str | None:
@@ -289,11 +333,12 @@ def _port_protocol(segment: _Segment, registry: Registry) -> str | None:
 
 
 def _segment(dissection: Dissection) -> _Segment | None:
-    for index, layer in enumerate(dissection.layers):
-        if layer.proto == "tcp" and layer.depth == 0:
-            break
-    else:
+    index = next(
+        (i for i, found in enumerate(dissection.layers) if found.proto == "tcp" and found.depth == 0), -1
+    )
+    if index < 0:
         return None
+    layer = dissection.layers[index]
     payload = layer.find("tcp.payload")
     stream = layer.find("tcp.stream")
     seq = layer.find("tcp.seq")
@@ -353,7 +398,9 @@ def _after_payload(tcp: Layer) -> int:
 def _segment_data(data: bytes, start: int, length: int) -> Field:
     raw = data[start : start + length]
     plural = "" if length == 1 else "s"
-    return Field("tcp.segment_data", f"TCP segment data ({length} byte{plural})", raw, raw.hex(), start, len(raw))
+    return Field(
+        "tcp.segment_data", f"TCP segment data ({length} byte{plural})", raw, raw.hex(), start, len(raw)
+    )
 
 
 def _pdu_size(length: int) -> Field:

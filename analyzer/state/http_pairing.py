@@ -98,7 +98,12 @@ class HttpTransactions:
             items.append(_node("http.prev_response_in", f"[Prev response in frame: {prev}]", prev, str(prev)))
         if request is not None:
             items.append(
-                _node("http.request_in", f"[Request in frame: {request.frame}]", request.frame, str(request.frame))
+                _node(
+                    "http.request_in",
+                    f"[Request in frame: {request.frame}]",
+                    request.frame,
+                    str(request.frame),
+                )
             )
             if request.uri:
                 items.append(

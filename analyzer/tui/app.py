@@ -28,7 +28,7 @@ from textual.worker import get_current_worker
 
 from analyzer.context import FrameTimes, Preferences
 from analyzer.index import PacketIndex
-from analyzer.model import Field, Layer
+from analyzer.model import Dissection, Field, Layer
 from analyzer.textsafe import escape_label
 
 from .filter_bar import FilterBar, GoToPrompt
@@ -37,7 +37,11 @@ from .packet_list import TIME_FORMATS, PacketList
 from .screens import HelpScreen, StartScreen
 from .status import StatusBar
 from .tree_pane import LayerTree, TreeItem
-from .workers import PREFIX_LIMIT, PrefixDissector, analyse_marks, filter_rows
+from .views_base import AskScreen, ViewResult, ViewScreen
+from .views_collect import ViewFacts, collect
+from .views_search import HELP as SEARCH_HELP
+from .views_search import BadQuery, SearchQuery, find_packet, marks_after
+from .workers import PREFIX_LIMIT, PrefixDissector, dissection_marks, filter_rows
 
 if TYPE_CHECKING:
     from analyzer.filter import DisplayFilter
@@ -97,7 +101,17 @@ class LayerscopeApp(App[int]):
         ("g,colon", "go_to", "Go to", True),
         ("G,end", "last", "Last", False),
         ("t", "time_format", "Time", True),
-        ("n", "names", "Names", True),
+        ("r", "names", "Names", False),
+        ("f", "follow", "Follow", True),
+        ("C", "conversations", "Conversations", True),
+        ("H", "handshakes", "Handshakes", True),
+        ("T", "transactions", "Transactions", True),
+        ("S", "statistics", "Statistics", True),
+        ("ctrl+f", "search", "Search", True),
+        ("n", "find(1)", "Next match", False),
+        ("N", "find(-1)", "Previous match", False),
+        ("m", "toggle_mark", "Mark", False),
+        ("apostrophe", "next_mark", "Next mark", False),
         ("z", "maximize_pane", "Zoom", True),
         ("plus,equals_sign", "grow", "Grow pane", False),
         ("minus", "shrink", "Shrink pane", False),
@@ -128,6 +142,8 @@ class LayerscopeApp(App[int]):
         self.prefix: PrefixDissector | None = None
         self.marks = bytearray()
         self.dissectors_ready = False
+        self.view_facts = ViewFacts(PREFIX_LIMIT)
+        self.search_query: SearchQuery | None = None
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -225,11 +241,13 @@ class LayerscopeApp(App[int]):
                 self.notify(
                     escape_label("; ".join(message.warnings)), title="Capture file", severity="warning"
                 )
+            self.view_facts.total = self.indexed
             if self.indexed <= PREFIX_LIMIT:
                 self.marks = bytearray(self.indexed)
                 packet_list.marks = self.marks
-                self.analyse()
                 packet_list.reselect()
+            # The views' facts come from the same pass, bounded to PREFIX_LIMIT packets.
+            self.analyse()
 
     @work(thread=True, exclusive=True, group="analysis")
     def analyse(self) -> None:
@@ -239,7 +257,21 @@ class LayerscopeApp(App[int]):
             self.post_message(Analysed(fraction))
             return not worker.is_cancelled
 
-        analyse_marks(self.path, self.marks, progress, self._prefs())
+        from analyzer.session import iter_dissections
+
+        marks, facts = self.marks, self.view_facts
+        total = max(min(self.indexed, facts.limit), 1)
+
+        def each(dissection: Dissection) -> bool:
+            number = dissection.frame.number - 1
+            if number < len(marks):
+                marks[number] = dissection_marks(dissection)
+            if facts.analysed % 512 == 0:
+                return progress(facts.analysed, facts.analysed / total)
+            return True
+
+        if collect(iter_dissections(self.path, prefs=self._prefs()), facts, each):
+            progress(facts.analysed, 1.0)
 
     @_while_open
     def on_analysed(self, message: Analysed) -> None:
@@ -470,6 +502,147 @@ class LayerscopeApp(App[int]):
         self.copy_to_clipboard(text)
         self.notify(f"Copied {len(text)} characters", timeout=2)
 
+    # -- views (analyzer/tui/views_*.py) ------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The packet-list keys mean nothing on a view screen: hide them there (the views and
+        # modal screens have their own), keeping only Ctrl+Q/Ctrl+P style app keys.
+        return not isinstance(self.screen, ViewScreen) or action not in self._packet_list_actions
+
+    @functools.cached_property
+    def _packet_list_actions(self) -> frozenset[str]:
+        return frozenset(action.partition("(")[0] for _key, action, _text, _shown in self.KEYS)
+
+    def _facts_ready(self) -> bool:
+        if self.view_facts.complete:
+            return True
+        done = self.view_facts.analysed / max(min(self.indexed, self.view_facts.limit), 1)
+        self.notify(f"Still analysing the capture ({done:.0%}); try again in a moment", timeout=3)
+        return False
+
+    def _first_ns(self) -> int:
+        stamps = self.index.__dict__["timestamp_ns"]
+        return int(stamps[0]) if len(self.index) else 0
+
+    def _open_view(self, screen: Screen[ViewResult | None]) -> None:
+        self.push_screen(screen, self._view_closed)
+
+    def _view_closed(self, result: ViewResult | None) -> None:
+        self.packet_list.focus()
+        if result is None:
+            return
+        if result.filter is not None:
+            self.apply_filter_text(result.filter)
+        elif result.packet and not self.packet_list.go_to_packet(result.packet - 1):
+            self.notify(f"Packet {result.packet} is not displayed (clear the filter)", severity="warning")
+
+    def apply_filter_text(self, text: str) -> None:
+        """Apply `text` as the display filter, as if typed into the filter bar."""
+        from analyzer.filter import FilterError
+
+        from .filter_bar import check_filter
+
+        found = check_filter(text)
+        if isinstance(found, FilterError):
+            self.notify(escape_label(str(found)), severity="error")
+            return
+        bar = self.query_one(FilterBar)
+        bar.input.value = text
+        bar.input.remember(text)
+        bar.active = text
+        self.on_filter_bar_applied(FilterBar.Applied(text, found))
+
+    def action_follow(self) -> None:
+        from .views_follow import FollowScreen
+
+        packet = self.packet_list.selected_packet
+        if packet < 0:
+            self.bell()
+            return
+        self._open_view(FollowScreen(self.path, packet + 1))
+
+    def action_conversations(self) -> None:
+        from .views_conversations import ConversationsScreen
+
+        if self._facts_ready():
+            facts = self.view_facts
+            self._open_view(ConversationsScreen(facts.flows(), self._first_ns(), facts.note()))
+
+    def action_handshakes(self) -> None:
+        from .views_handshakes import HandshakesScreen
+
+        if self._facts_ready():
+            self._open_view(HandshakesScreen(self.view_facts, self._first_ns()))
+
+    def action_transactions(self) -> None:
+        from .views_transactions import TransactionsScreen
+
+        if self._facts_ready():
+            self._open_view(TransactionsScreen(self.view_facts, self._first_ns()))
+
+    def action_statistics(self) -> None:
+        from .views_stats import StatsScreen
+
+        if self._facts_ready():
+            self._open_view(StatsScreen(self.path, self.view_facts))
+
+    def action_search(self) -> None:
+        previous = self.search_query.text if self.search_query is not None else ""
+        self.push_screen(AskScreen(SEARCH_HELP, previous), self._search_for)
+
+    def _search_for(self, answer: str | None) -> None:
+        self.packet_list.focus()
+        if not answer:
+            return
+        try:
+            self.search_query = SearchQuery.parse(answer)
+        except BadQuery as bad:
+            self.notify(escape_label(str(bad)), severity="error")
+            return
+        self.find(1, True)
+
+    def action_find(self, step: int) -> None:
+        if self.search_query is None or not self.dissectors_ready:
+            self.bell()
+            return
+        self.find(step, False)
+
+    @work(thread=True, exclusive=True, group="search")
+    def find(self, step: int, include_current: bool) -> None:
+        worker = get_current_worker()
+        packet_list, query = self.packet_list, self.search_query
+        count = packet_list.displayed
+        if query is None or not count:
+            return
+        start = packet_list.cursor - step if include_current else packet_list.cursor
+        position = find_packet(
+            self.index, packet_list.packet_at, count, start, step, query, lambda: not worker.is_cancelled
+        )
+        if not worker.is_cancelled:
+            self.call_from_thread(self._found, position)
+
+    def _found(self, position: int) -> None:
+        if position < 0:
+            self.notify("No packet matches", severity="warning", timeout=2)
+            return
+        self.packet_list.cursor = position
+
+    def action_toggle_mark(self) -> None:
+        packet_list = self.packet_list
+        packet = packet_list.selected_packet
+        if packet < 0:
+            self.bell()
+            return
+        packet_list.user_marks ^= {packet}
+        packet_list.refresh()
+
+    def action_next_mark(self) -> None:
+        packet_list = self.packet_list
+        for packet in marks_after(packet_list.user_marks, packet_list.selected_packet):
+            if packet_list.go_to_packet(packet):
+                return
+        self.notify("No marked packet is displayed", severity="warning", timeout=2)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.KEYS))
 
@@ -488,7 +661,12 @@ class LayerscopeApp(App[int]):
         for key, action, text, _shown in self.KEYS:
             if action == "leave":
                 continue
-            shown_key = key.split(",")[0].replace("slash", "/").replace("question_mark", "?")
+            shown_key = (
+                key.split(",")[0]
+                .replace("slash", "/")
+                .replace("question_mark", "?")
+                .replace("apostrophe", "'")
+            )
             yield SystemCommand(text, f"Key: {shown_key}", self._palette_action(action))
 
     def _palette_action(self, action: str) -> Callable[[], None]:

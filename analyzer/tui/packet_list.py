@@ -53,6 +53,7 @@ HANDSHAKE_STYLE = Style(color="#a8a8a8")
 RETRANSMISSION_STYLE = Style(color="#ff5f5f", bgcolor="#262626")
 PROBLEM_STYLE = Style(color="#ff5f5f", bold=True)
 WARNING_STYLE = Style(color="#ffaf00")
+USER_MARK_STYLE = Style(color="#ffffff", bgcolor="#000000", bold=True, reverse=True)
 TIME_FORMAT_NAMES = {
     "r": "seconds since the first packet",
     "a": "absolute time of day",
@@ -111,6 +112,7 @@ class PacketList(ScrollView, can_focus=True):
         self.rows: array[int] | None = None  # displayed packets when a filter is applied
         self.shown_count = 0  # how much of `rows` is final
         self.marks = bytearray()
+        self.user_marks: set[int] = set()  # packets the user marked (`m`), shown like Wireshark's
         self.time_format = "r"
         self._cache: OrderedDict[int, Row] = OrderedDict()
         self._widths = [3, 8, 12, 12, 8, 6]
@@ -212,6 +214,8 @@ class PacketList(ScrollView, can_focus=True):
         return clock.text(stamps[packet], digits)
 
     def row_style(self, packet: int, row: Row) -> Style:
+        if packet in self.user_marks:
+            return USER_MARK_STYLE
         mark = self.marks[packet] if packet < len(self.marks) else 0
         if mark & MARK_ERROR or "[Malformed Packet" in row.info:
             return PROBLEM_STYLE

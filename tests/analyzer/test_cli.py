@@ -59,7 +59,6 @@ def hostile_files(tmp: Path) -> dict[str, Path]:
     "argv",
     [
         [],
-        ["bogus"],
         ["read", "-r", str(ICMP), "-T", "xml"],
         ["read", "-r", str(ICMP), "-c", "0"],
         ["read", "-r", str(ICMP), "-c", "x"],
@@ -205,3 +204,11 @@ def test_read_without_a_file_reads_the_bundled_sample() -> None:
     assert "bundled sample capture" in err and "sample.pcapng" in err
     lines = out.splitlines()
     assert len(lines) == 4 and "255.255.255.255" in lines[0]
+
+
+def test_an_unknown_word_is_a_capture_file_for_the_tui() -> None:
+    """`layerscope FILE` opens FILE; a word that is no file is tshark's exit 2, one line."""
+    code, out, err = run("no-such-capture.pcap")
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and "no-such-capture.pcap" in err

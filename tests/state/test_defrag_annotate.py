@@ -9,6 +9,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from analyzer.context import Preferences
 from analyzer.export.fields import field_text
@@ -214,3 +216,41 @@ def test_interleaved_datagrams_and_counts() -> None:
     dissections = dissect(raw)
     assert field_text(dissections[4], "ip.fragment") == "2,3,5"
     assert field_text(dissections[5], "ip.fragment") == "1,4,6"
+
+
+def check_sources(dissection: Dissection) -> None:
+    """Every field with bytes lies inside the data source its layer points into, and no dissector
+    failed on reassembled bytes (the annotator contains such bugs as problems rather than raise)."""
+    assert not [found for found in dissection.problems if found.code.endswith(".dissector_bug")]
+    for layer in dissection.layers:
+        source = dissection.source_data(layer)
+        for item in layer.walk():
+            if item.offset >= 0:
+                assert item.offset + item.length <= len(source), (layer.proto, layer.source, item)
+
+
+hostile_fragment = st.tuples(
+    st.sampled_from([4, 6]),
+    st.integers(0, 2),  # identification: few, so fragments collide
+    st.integers(0, 40),  # offset in 8-byte units
+    st.booleans(),  # more fragments
+    st.binary(max_size=64),
+    st.integers(0, 3),  # 0: keep whole, else cut this many bytes off the frame
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(hostile_fragment, min_size=1, max_size=25))
+def test_hostile_fragment_streams_never_raise(stream: list[tuple[int, int, int, bool, bytes, int]]) -> None:
+    raw = []
+    for version, ident, offset, more, body, cut in stream:
+        datagram = b"\x00" * (offset * 8) + body
+        end = offset * 8 + len(body)
+        build = ipv4_fragment if version == 4 else ipv6_fragment
+        frame = build(datagram, offset * 8, end, more, ident=ident)
+        raw.append(frame[: len(frame) - cut] if cut else frame)
+    reassembled = 0
+    for dissection in dissect(raw):
+        check_sources(dissection)
+        reassembled += len(dissection.extra_sources)
+    event(f"reassembled: {min(reassembled, 2)}")

@@ -1,0 +1,1 @@
+"""Reports: one pass over a capture rendered as HTML, Markdown or JSON."""
