@@ -319,9 +319,7 @@ class ByteCursor:
         parent.add(Field(name, f"{label}: {text if text is not None else hexed}", raw, hexed, offset, size))
         return raw
 
-    def string(
-        self, parent: Parent, name: str, label: str, size: int, *, at: int | None = None
-    ) -> str:
+    def string(self, parent: Parent, name: str, label: str, size: int, *, at: int | None = None) -> str:
         """Text bytes, decoded leniently; control characters are escaped at output time."""
         offset = self.pos if at is None else at
         raw = self.peek(size, offset)

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 from typing import BinaryIO
 
@@ -132,7 +132,12 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(str(bad)) from None
 
 
-def _items(capture: LiveCapture, limits: Limits) -> Iterator[Frame | None]:
+@dataclass(slots=True)
+class _Progress:
+    frames: int = 0
+
+
+def _items(capture: LiveCapture, limits: Limits, progress: _Progress) -> Iterator[Frame | None]:
     """Frames, with None after each batch (a pause: flush), until a -c/-a limit or stop()."""
     deadline = None if limits.seconds is None else time.monotonic() + limits.seconds
     left = limits.packets
@@ -140,7 +145,9 @@ def _items(capture: LiveCapture, limits: Limits) -> Iterator[Frame | None]:
         if left is not None:
             batch = batch[:left]
             left -= len(batch)
-        yield from batch
+        for frame in batch:
+            progress.frames += 1
+            yield frame
         yield None
         if left == 0 or (deadline is not None and time.monotonic() >= deadline):
             return
@@ -229,13 +236,14 @@ def run(args: argparse.Namespace, streams: Streams) -> int:
         streams.warn(str(bad))
         return EXIT_INPUT
     failure: str | None = None
+    progress = _Progress()
     try:
         with _StopOnSignals(capture.stop):
             # tshark's line; it also tells a script driving us that packets are being captured
             # and that SIGINT/SIGTERM will now stop the capture cleanly.
             streams.err.write(escape_lines(f"Capturing on '{args.iface}'") + "\n")
             streams.err.flush()
-            items = _items(capture, limits)
+            items = _items(capture, limits, progress)
             try:
                 if args.write is None:
                     _print_summaries(items, args, streams)
@@ -252,7 +260,8 @@ def run(args: argparse.Namespace, streams: Streams) -> int:
         capture.close()
     if args.write != "-":
         streams.out.flush()
-    _report(stats, streams)
+    # Frames the socket delivered beyond a -c limit are not "captured": report what was kept.
+    _report(replace(stats, captured=progress.frames), streams)
     if failure is not None:
         streams.warn(failure)
         return EXIT_USAGE

@@ -65,7 +65,9 @@ def select_frames(
         )
         previous_ns = stamp
         dissection: Dissection | None = None
-        admitted = plan.gate is None or plan.gate(frame)
+        # The fast path first: a plain packet needs no header scan by the prefilter.
+        packet: Packet | None = fast_packet(frame) if plan.fast and not plan.annotate_all else None
+        admitted = packet is not None or plan.gate is None or plan.gate(frame)
         if annotators is not None and (admitted or plan.annotate_all):
             dissection = dissect_frame(frame, registry, times=times, prefs=prefs, strict=strict)
             for annotator in annotators:
@@ -77,7 +79,6 @@ def select_frames(
         elif dissection is not None:
             shown = display_filter.matches(dissection)
         else:
-            packet: Packet | None = fast_packet(frame) if plan.fast else None
             if packet is None:  # the tree answers (the filter reads no state-dependent name)
                 tree = dissect_frame(frame, registry, times=times, prefs=prefs, strict=strict)
                 packet = TreePacket(tree, display_filter.names)

@@ -24,6 +24,7 @@ record.sh; only the framing around them is rewritten:
 Usage: make_variants.py [--no-vlan] [DIR]   (DIR defaults to this script's directory;
        --no-vlan keeps vlan.pcap/qinq.pcap that record.sh captured live)
 """
+
 from __future__ import annotations
 
 import gzip
@@ -60,16 +61,17 @@ def read_pcap(path: Path) -> Pcap:
     _maj, _min, _tz, _sig, snaplen, linktype = struct.unpack(e + "HHiIII", buf[4:24])
     recs, off = [], 24
     while off + 16 <= len(buf):
-        sec, frac, incl, orig = struct.unpack(e + "IIII", buf[off:off + 16])
+        sec, frac, incl, orig = struct.unpack(e + "IIII", buf[off : off + 16])
         off += 16
-        recs.append((sec, frac, orig, buf[off:off + incl]))
+        recs.append((sec, frac, orig, buf[off : off + incl]))
         off += incl
     return Pcap(e, magic == MAGIC_NS, snaplen, linktype & 0x0FFFFFFF, recs)
 
 
 def write_pcap(path: Path, linktype: int, records, *, endian="<", nano=False, snaplen=262144):
-    out = bytearray(struct.pack(endian + "IHHiIII", MAGIC_NS if nano else MAGIC_US,
-                                2, 4, 0, 0, snaplen, linktype))
+    out = bytearray(
+        struct.pack(endian + "IHHiIII", MAGIC_NS if nano else MAGIC_US, 2, 4, 0, 0, snaplen, linktype)
+    )
     for sec, frac, orig, data in records:
         out += struct.pack(endian + "IIII", sec, frac, len(data), orig)
         out += data
@@ -94,8 +96,10 @@ def insert_tags(data: bytes, tags: list[tuple[int, int]]) -> bytes:
 
 
 def gzip_file(src: Path, dst: Path):
-    with open(dst, "wb") as raw, gzip.GzipFile(filename=src.name, mode="wb", fileobj=raw,
-                                               mtime=0, compresslevel=9) as gz:
+    with (
+        open(dst, "wb") as raw,
+        gzip.GzipFile(filename=src.name, mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+    ):
         gz.write(src.read_bytes())
     print(f"wrote {dst.name}: gzip of {src.name}, {dst.stat().st_size} bytes")
 
@@ -121,16 +125,18 @@ def main(argv):
         for s, f, o, pl in v6:
             t = s + f / 1e6 + shift
             sec = int(t)
-            raw.append((sec, min(int(round((t - sec) * 1e6)), 999999), o, pl))
+            raw.append((sec, min(round((t - sec) * 1e6), 999999), o, pl))
     write_pcap(d / "rawip.pcap", LINKTYPE_RAW, raw)
 
     write_pcap(d / "rawip228.pcap", LINKTYPE_IPV4, v4)
 
     AF_INET = 2
-    write_pcap(d / "null.pcap", LINKTYPE_NULL,
-               [(s, f, o + 4, struct.pack("<I", AF_INET) + pl) for s, f, o, pl in v4])
-    write_pcap(d / "loop.pcap", LINKTYPE_LOOP,
-               [(s, f, o + 4, struct.pack(">I", AF_INET) + pl) for s, f, o, pl in v4])
+    write_pcap(
+        d / "null.pcap", LINKTYPE_NULL, [(s, f, o + 4, struct.pack("<I", AF_INET) + pl) for s, f, o, pl in v4]
+    )
+    write_pcap(
+        d / "loop.pcap", LINKTYPE_LOOP, [(s, f, o + 4, struct.pack(">I", AF_INET) + pl) for s, f, o, pl in v4]
+    )
 
     write_pcap(d / "bigendian.pcap", LINKTYPE_ETHERNET, icmp.records, endian=">")
 
@@ -145,11 +151,17 @@ def main(argv):
 
 def write_synthetic_vlan(d: Path, icmp: Pcap):
     tag100 = [(0x8100, 100)]
-    write_pcap(d / "vlan.pcap", LINKTYPE_ETHERNET,
-               [(s, f, o + 4, insert_tags(data, tag100)) for s, f, o, data in icmp.records])
+    write_pcap(
+        d / "vlan.pcap",
+        LINKTYPE_ETHERNET,
+        [(s, f, o + 4, insert_tags(data, tag100)) for s, f, o, data in icmp.records],
+    )
     qinq = [(0x88A8, 200), (0x8100, 300)]
-    write_pcap(d / "qinq.pcap", LINKTYPE_ETHERNET,
-               [(s, f, o + 8, insert_tags(data, qinq)) for s, f, o, data in icmp.records])
+    write_pcap(
+        d / "qinq.pcap",
+        LINKTYPE_ETHERNET,
+        [(s, f, o + 8, insert_tags(data, qinq)) for s, f, o, data in icmp.records],
+    )
 
 
 if __name__ == "__main__":

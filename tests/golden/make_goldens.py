@@ -26,7 +26,18 @@ PREFS = [
     "ipv6.defragment:FALSE",
     "tcp.desegment_tcp_streams:FALSE",
 ]
-TSHARK_COMMAND = ["tshark", "-n", "-T", "fields", "-E", "header=y", "-E", "occurrence=a", "-E", "aggregator=,"]
+TSHARK_COMMAND = [
+    "tshark",
+    "-n",
+    "-T",
+    "fields",
+    "-E",
+    "header=y",
+    "-E",
+    "occurrence=a",
+    "-E",
+    "aggregator=,",
+]
 
 
 def captures() -> list[Path]:

@@ -251,3 +251,29 @@ def test_signals_leave_a_valid_pcap(netns: NetnsPair, how: signal.Signals) -> No
     dump = subprocess.run(["tcpdump", "-nr", str(path)], capture_output=True, text=True, check=True)
     assert len(dump.stdout.splitlines()) == 4
     assert "4 packets captured" in err
+
+
+def test_verbose_trees_and_exact_count(netns: NetnsPair) -> None:
+    """-V prints full trees; -c 1 keeps one frame even when the reply arrives in the same batch."""
+    capture = netns.layerscope(
+        netns.client,
+        "capture",
+        "-i",
+        netns.client_if,
+        "-f",
+        "icmp",
+        "-c",
+        "1",
+        "-V",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert capture.stderr is not None
+    wait_for_line(capture.stderr, "Capturing on")
+    netns.run(netns.client, "ping", "-c", "1", SERVER_IP)
+    out, err = capture.communicate(timeout=20)
+    assert capture.returncode == 0, err
+    assert out.startswith("Frame 1: 98 bytes on wire (784 bits), 98 bytes captured (784 bits) on interface")
+    assert "Internet Control Message Protocol\n" in out and "Frame 2:" not in out
+    assert "1 packet captured" in err
