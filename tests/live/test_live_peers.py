@@ -176,8 +176,9 @@ def test_tshark_and_tcpdump_read_the_same_count(scenario: Scenario) -> None:
         assert reader.warnings == []
     assert {frame.interface_name for frame in frames} == {scenario.iface}
     assert all(frame.linktype == 1 and frame.ts_digits == 9 for frame in frames)
+    # Kernel timestamps of packets handled on different CPUs may be a little out of order.
     stamps = [frame.timestamp_ns for frame in frames]
-    assert stamps == sorted(stamps) and abs(stamps[-1] / 1e9 - time.time()) < 600
+    assert abs(max(stamps) / 1e9 - time.time()) < 600 and max(stamps) - min(stamps) < 600 * 10**9
 
 
 def test_dhcp_exchange(scenario: Scenario) -> None:
