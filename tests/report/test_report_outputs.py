@@ -4,10 +4,10 @@ atomic writes."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -180,11 +180,29 @@ def test_zeek_logs_on_a_real_capture(tmp_path: Path) -> None:
     assert all(record["uid"].startswith("C") and len(record["uid"]) == 18 for record in conns)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pyarrow") is not None, reason="pyarrow is installed")
-def test_parquet_without_pyarrow_exits_1(tmp_path: Path) -> None:
+def test_parquet_without_pyarrow_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A None entry in sys.modules makes `import pyarrow` fail as if it were not installed.
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     status, _, err = _run("logs", "-r", str(DATA / "dns.pcap"), "-o", str(tmp_path), "--format", "parquet")
     assert status == 1 and "pyarrow" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_parquet_logs_hold_the_same_records_as_json(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow", reason="pyarrow (the test extra) is needed for parquet logs")
+    import pyarrow.parquet as pq
+
+    json_dir, parquet_dir = tmp_path / "json", tmp_path / "parquet"
+    assert _run("logs", "-r", str(DATA / "http.pcap"), "-o", str(json_dir), "--format", "json")[0] == 0
+    assert _run("logs", "-r", str(DATA / "http.pcap"), "-o", str(parquet_dir), "--format", "parquet")[0] == 0
+    for name in ("conn", "http"):
+        records = [json.loads(line) for line in (json_dir / f"{name}.log").read_text().splitlines()]
+        table = pq.read_table(parquet_dir / f"{name}.parquet").to_pylist()
+        assert len(table) == len(records) > 0
+        assert [row["uid"] for row in table] == [record["uid"] for record in records]
+    conn = pq.read_table(parquet_dir / "conn.parquet").to_pylist()
+    assert {row["conn_state"] for row in conn} == {"SF"}
 
 
 def test_atomic_write_leaves_nothing_when_interrupted(tmp_path: Path) -> None:
