@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import NamedTuple, TextIO
 
+from analyzer.state.arp_watch import ArpTable, Duplicate
 from analyzer.summary_apps import TCP_APP_PORTS, UDP_APP_PORTS, tcp_app, udp_app
 from captures.pcapfile import RawRecord
-from dissectors.ethertypes import ETHERTYPE_NAMES
 
 _U16 = struct.Struct("!H")
 _PORTS = struct.Struct("!HH")
@@ -291,6 +291,9 @@ class Summarizer:
         # (lower addr, higher addr, family, id, seq) -> frame number of the latest request
         self._echo: dict[tuple[bytes, bytes, int, int, int], int] = {}
         self.number = 0
+        # Which MAC claimed which IP, for tshark's "(duplicate use of ... detected!)".
+        self._arp_table = ArpTable()
+        self._number = self._stamp = 0
         # Highest relative sequence end seen per direction, on application ports only.
         self._payload_end: dict[tuple[bytes, bytes, int, int], int] = {}
         # Per-packet scratch, reset by `summarize`.
@@ -313,6 +316,7 @@ class Summarizer:
     ) -> SummaryRow:
         self._src = self._dst = self._info = ""
         self._proto = ""
+        self._number, self._stamp = number, stamp
         self._sport = self._dport = -1
         self._flags = 0
         self._state = (0, 0, 0)
@@ -427,7 +431,11 @@ class Summarizer:
             self._ipv6(number, data, off)
         elif etype == 0x0806:
             self._arp(data, off)
+            self._arp_duplicates(data, off)
         else:
+            # Imported here: the dissectors package it lives in costs ~70 ms to load (TUI start-up).
+            from dissectors.ethertypes import ETHERTYPE_NAMES
+
             self._proto = f"0x{etype:04x}"
             self._info = ETHERTYPE_NAMES.get(etype, "")
 
@@ -471,6 +479,28 @@ class Summarizer:
             self._info = f"{tha_s} is at {tpa_s}"
         else:
             self._info = f"Unknown ARP opcode 0x{op:04x}"
+
+    def _arp_duplicates(self, data: bytes, off: int) -> None:
+        """tshark's Info suffix when an IP is claimed by a second MAC (Ethernet/IPv4 ARP only).
+
+        As in tshark, a reply's target check comes last and decides alone, so a reply whose
+        sender is a duplicate but whose target is not shows no suffix.
+        """
+        if data[off : off + 6] != b"\x00\x01\x08\x00\x06\x04" or len(data) < off + 28:
+            return
+        op = data[off + 6] << 8 | data[off + 7]
+        if op not in (1, 2):
+            return
+        found = self._arp_claim(data[off + 8 : off + 14], data[off + 14 : off + 18])
+        if op == 2 and _arp_claimable(data[off + 18 : off + 24], data[off + 24 : off + 28]):
+            found = self._arp_claim(data[off + 18 : off + 24], data[off + 24 : off + 28])
+        if found is not None:
+            self._info += f" (duplicate use of {found.ip} detected!)"
+
+    def _arp_claim(self, mac: bytes, ip: bytes) -> Duplicate | None:
+        if not _arp_claimable(mac, ip):
+            return None
+        return self._arp_table.claim(ipv4_text(ip), mac_text(mac), self._number, self._stamp)
 
     # -- network layer --------------------------------------------------------------------------
 
@@ -583,12 +613,23 @@ class Summarizer:
             if options:
                 info += " " + " ".join(options)
         self._info = info
-        if (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS) and self._new_payload(
-            src, dst, sport, dport, (seq - seq_base) & 0xFFFFFFFF, end - at - hlen
-        ):
-            app = tcp_app(sport, dport, data, at + hlen, min(end, len(data)))
+        if sport in TCP_APP_PORTS or dport in TCP_APP_PORTS:
+            rel_seq = (seq - seq_base) & 0xFFFFFFFF
+            app = self.tcp_app_info(src, dst, sport, dport, rel_seq, data, at + hlen, min(end, len(data)))
             if app is not None:
                 self._proto, self._info = app
+
+    def tcp_app_info(
+        self, src: bytes, dst: bytes, sport: int, dport: int, rel_seq: int, data: bytes, start: int, end: int
+    ) -> tuple[str, str] | None:
+        """(Protocol, Info) of a segment's payload data[start:end] on an application port.
+
+        None when there is no payload, when all of it was seen before (a retransmission,
+        which tshark does not hand on), or when it does not start a message.
+        """
+        if not self._new_payload(src, dst, sport, dport, rel_seq, end - start):
+            return None
+        return tcp_app(sport, dport, data, start, end)
 
     def _new_payload(self, src: bytes, dst: bytes, sport: int, dport: int, rel_seq: int, length: int) -> bool:
         """False for a segment whose bytes were all seen before in its direction.
@@ -876,3 +917,8 @@ def write_summary_lines(
     from analyzer.summary_fast import write_lines
 
     return write_lines(records, out, time_format, limit, resolve_names, escape, prompt)
+
+
+def _arp_claimable(mac: bytes, ip: bytes) -> bool:
+    """tshark ignores group and all-zero MACs and the IP 0.0.0.0 when it tracks claims."""
+    return bool(any(mac)) and not mac[0] & 1 and any(ip)

@@ -8,9 +8,9 @@ never raises.
 
 from __future__ import annotations
 
-from analyzer.summary_dhcp import dhcp_info
-from analyzer.summary_dns import dns_info, dns_tcp_info, protocol_name
-from analyzer.summary_http import http_info
+# The DNS, DHCP and HTTP summarisers (and the dissector name tables they share) are imported on
+# the first packet that uses their ports: importing them loads the dissectors package, ~70 ms
+# that a capture without such packets, and the TUI's first screen, need not pay.
 
 DNS_UDP_PORTS = (53, 5353, 5355)
 DHCP_PORTS = (67, 68)
@@ -24,10 +24,14 @@ def udp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str
     """(Protocol, Info) of the UDP payload data[at:end], trying the lower port first as tshark."""
     for port in sorted((sport, dport)):
         if port in DNS_UDP_PORTS:
+            from analyzer.summary_dns import dns_info, protocol_name
+
             info = dns_info(data, at, end, mdns=port == 5353)
             if info is not None:
                 return protocol_name(port), info
         elif port in DHCP_PORTS:
+            from analyzer.summary_dhcp import dhcp_info
+
             info = dhcp_info(data, at, end)
             if info is not None:
                 return ("DHCP" if info.startswith("DHCP") else "BOOTP"), info
@@ -39,10 +43,14 @@ def tcp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str
     if at >= end:
         return None
     if 53 in (sport, dport):
+        from analyzer.summary_dns import dns_tcp_info
+
         info = dns_tcp_info(data, at, end)
         if info is not None:
             return "DNS", info
     if sport in HTTP_PORTS or dport in HTTP_PORTS:
+        from analyzer.summary_http import http_info
+
         info = http_info(data[at:end])
         if info is not None:
             return "HTTP", info

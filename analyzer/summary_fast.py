@@ -65,6 +65,7 @@ def write_lines(
     summarize, icmp_info = summarizer.summarize, summarizer.icmp_info
     tcp_get = summarizer._tcp.get
     tcp_bases = summarizer.tcp_bases
+    tcp_app_info = summarizer.tcp_app_info
     ipv4, tcp_header, ts_pair = _IPV4.unpack_from, _TCP.unpack_from, _TS_PAIR.unpack_from
     flag_text = _FLAG_TEXT
     # Raw address -> its text padded as the Source (right-aligned) / Destination column.
@@ -115,7 +116,7 @@ def write_lines(
             hlen = (off_byte >> 4) * 4
             timestamps = hlen == 32 and data[at + 20 : at + 24] == _NOP_NOP_TS
             # A cut-off timestamp option makes the line "[Malformed Packet]": the slow path.
-            if (not timestamps or size >= at + 32) and not (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS):
+            if not timestamps or size >= at + 32:
                 flags = (off_byte & 0x01) << 8 | flag_byte
                 # src + dst + ports: contiguous in both IPv4 and IPv6 headers; keys the
                 # connection table and the line's address and port texts.
@@ -162,6 +163,16 @@ def write_lines(
                 acked = f" Ack={(ack - ack_base) & _MASK}" if flags & 0x10 else ""
                 urgent = f" Urg={urg}" if flags & 0x20 else ""
                 length = payload - hlen
+                if length > 0 and (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS):
+                    # DNS over TCP, HTTP...: the application's Info when the payload starts one.
+                    rel_seq = (seq - seq_base) & _MASK
+                    start, stop = at + hlen, min(at + payload, size)
+                    app = tcp_app_info(src, dst, sport, dport, rel_seq, data, start, stop)
+                    if app is not None:
+                        # Application text comes from the packet: escape it like the general path.
+                        line = f"{count:>5} {when} {texts[0][:-4]}{app[0]} {wire_len} {app[1]}"
+                        append(line if escape is None or line.isprintable() else escape(line))
+                        continue
                 append(
                     f"{count:>5} {when} {texts[0]}{wire_len}{texts[1]}{flag_text[flags]}"
                     f" Seq={(seq - seq_base) & _MASK}{acked}"
