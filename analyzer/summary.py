@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple, TextIO
 
 from analyzer.state.arp_watch import ArpTable, Duplicate
-from analyzer.summary_apps import TCP_APP_PORTS, UDP_APP_PORTS, tcp_app, udp_app
+from analyzer.summary_apps import TCP_APP_PORTS, UDP_APP_PORTS, may_start_message, tcp_app, udp_app
 from captures.pcapfile import RawRecord
 
 _U16 = struct.Struct("!H")
@@ -613,7 +613,10 @@ class Summarizer:
             if options:
                 info += " " + " ".join(options)
         self._info = info
-        if sport in TCP_APP_PORTS or dport in TCP_APP_PORTS:
+        payload_at = at + hlen
+        if (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS) and may_start_message(
+            sport, dport, data[payload_at] if payload_at < min(end, len(data)) else 0
+        ):
             rel_seq = (seq - seq_base) & 0xFFFFFFFF
             app = self.tcp_app_info(src, dst, sport, dport, rel_seq, data, at + hlen, min(end, len(data)))
             if app is not None:

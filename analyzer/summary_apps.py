@@ -38,6 +38,16 @@ def udp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str
     return None
 
 
+def may_start_message(sport: int, dport: int, first_byte: int) -> bool:
+    """False when a TCP payload starting with this byte cannot start a message we describe.
+
+    Request methods and "HTTP/" all start with an upper-case letter; DNS over TCP can start
+    with any byte. Skipping the other segments changes nothing: a retransmission's original
+    passed the same test, so the highest sequence seen still covers it.
+    """
+    return 53 in (sport, dport) or 0x41 <= first_byte <= 0x5A
+
+
 def tcp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str, str] | None:
     """(Protocol, Info) of a TCP segment's payload data[at:end], when it holds whole messages."""
     if at >= end:
@@ -48,7 +58,9 @@ def tcp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str
         info = dns_tcp_info(data, at, end)
         if info is not None:
             return "DNS", info
-    if sport in HTTP_PORTS or dport in HTTP_PORTS:
+    # Request methods and "HTTP/" all start with an upper-case letter: this one-byte test
+    # spares bulk-data segments the copy and parse.
+    if (sport in HTTP_PORTS or dport in HTTP_PORTS) and 0x41 <= data[at] <= 0x5A:
         from analyzer.summary_http import http_info
 
         info = http_info(data[at:end])

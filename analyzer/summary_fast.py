@@ -28,7 +28,7 @@ from analyzer.summary import (
 )
 from analyzer.summary import ipv4_text as _ipv4_text
 from analyzer.summary import ipv6_text as _ipv6_text
-from analyzer.summary_apps import TCP_APP_PORTS, UDP_APP_PORTS
+from analyzer.summary_apps import TCP_APP_PORTS, UDP_APP_PORTS, may_start_message
 from captures.types import RawRecord
 
 # An IPv4 header at byte 14: version/IHL, total length, flags/fragment offset, TTL, protocol, src, dst.
@@ -163,7 +163,11 @@ def write_lines(
                 acked = f" Ack={(ack - ack_base) & _MASK}" if flags & 0x10 else ""
                 urgent = f" Urg={urg}" if flags & 0x20 else ""
                 length = payload - hlen
-                if length > 0 and (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS):
+                if (
+                    length > 0
+                    and (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS)
+                    and may_start_message(sport, dport, data[at + hlen] if at + hlen < size else 0)
+                ):
                     # DNS over TCP, HTTP...: the application's Info when the payload starts one.
                     rel_seq = (seq - seq_base) & _MASK
                     start, stop = at + hlen, min(at + payload, size)
