@@ -23,6 +23,8 @@ from analyzer.textsafe import escape_lines
 
 PROG = "layerscope"
 # Each module has add_parser(subparsers), which sets `run(args, streams) -> int` as default.
+# Options that start the TUI without naming it: live capture on an interface, with a filter.
+TUI_OPTIONS = ("-i", "-f")
 COMMANDS: tuple[ModuleType, ...] = (read, flows, follow, report, logs, tui, capture, interfaces)
 
 
@@ -43,12 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def tui_arguments(argv: Sequence[str]) -> list[str]:
-    """`layerscope` alone or `layerscope FILE` mean `layerscope tui [FILE]`; a known subcommand or
-    an option (--help) goes to the parser as it is."""
+    """`layerscope` alone, `layerscope FILE` or `layerscope -i IFACE [-f BPF]` mean `layerscope tui
+    ...`; a known subcommand or another option (--help) goes to the parser as it is. (The headless
+    `layerscope capture -i IFACE` names its subcommand, so it is unaffected.)"""
     names = {module.NAME for module in COMMANDS}
     if not argv:
         return ["tui"]
-    if argv[0] not in names and not argv[0].startswith("-"):
+    if argv[0] not in names and (not argv[0].startswith("-") or argv[0][:2] in TUI_OPTIONS):
         return ["tui", *argv]
     return list(argv)
 

@@ -13,6 +13,7 @@ driving the app headless through Textual's pilot at the given terminal size:
 
 Default capture: /tmp/layerscope-bench/tui-1m.pcap, built on first use (1,000,000 packets of
 tests/data/http.pcap repeated, ~800 MB; `--packets` changes the count). Printed as Markdown.
+`--repeat N` runs N children and adds a min / median line; `--no-jumps` stops after indexing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import argparse  # noqa: E402 - the clock above must start before any import
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
@@ -65,7 +67,7 @@ def _rss_mb() -> tuple[float, float]:
     return current, peak
 
 
-def child(path: str, width: int, height: int) -> dict[str, float]:
+def child(path: str, width: int, height: int, jumps: bool = True) -> dict[str, float]:
     from analyzer.tui.app import LayerscopeApp
     from analyzer.tui.packet_list import PacketList
     from analyzer.tui.tree_pane import LayerTree
@@ -95,6 +97,9 @@ def child(path: str, width: int, height: int) -> dict[str, float]:
             results["indexed_s"] = time.perf_counter() - STARTED
             results["packets"] = len(app.index)
             results["rss_after_index_mb"], results["peak_rss_after_index_mb"] = _rss_mb()
+            if not jumps:
+                results["rss_end_mb"], results["peak_rss_mb"] = _rss_mb()
+                return
             packet_list = app.query_one(PacketList)
             tree = app.query_one(LayerTree)
             last = len(app.index)
@@ -124,6 +129,16 @@ def child(path: str, width: int, height: int) -> dict[str, float]:
     return results
 
 
+def standalone(path: str) -> dict[str, float]:
+    """The same indexing pass with no UI: the speed the TUI's pass is compared with."""
+    from analyzer.index import PacketIndex
+
+    start = time.perf_counter()
+    with PacketIndex.for_file(path) as index:
+        index.fill(lambda _count, _fraction: True)
+        return {"standalone_index_s": time.perf_counter() - start, "packets": len(index)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -131,11 +146,17 @@ def main() -> int:
     parser.add_argument("capture", nargs="?")
     parser.add_argument("--size", default="160x48")
     parser.add_argument("--packets", type=int, default=1_000_000, help="size of the capture built by default")
+    parser.add_argument("--repeat", type=int, default=1, help="children to run (min / median reported)")
+    parser.add_argument("--no-jumps", action="store_true", help="stop once indexed (no G / g N)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--standalone", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     width, height = (int(part) for part in args.size.split("x"))
+    if args.standalone:
+        print(json.dumps(standalone(args.capture)))
+        return 0
     if args.child:
-        print(json.dumps(child(args.capture, width, height)))
+        print(json.dumps(child(args.capture, width, height, not args.no_jumps)))
         return 0
     capture = args.capture
     if capture is None:
@@ -143,31 +164,46 @@ def main() -> int:
         if not Path(capture).exists():
             build_capture(Path(capture), args.packets)
     command = [sys.executable, __file__, capture, "--size", args.size, "--child"]
-    spawned = time.perf_counter()
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    wall = time.perf_counter() - spawned
-    found = json.loads(output.strip().splitlines()[-1])
+    if args.no_jumps:
+        command.append("--no-jumps")
+    runs: list[dict[str, float]] = []
+    alone = [sys.executable, __file__, capture, "--standalone"]
+    for _ in range(args.repeat):
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        runs.append(json.loads(output.strip().splitlines()[-1]))
+        # Interleaved with the TUI runs, so both see the same machine load.
+        output = subprocess.run(alone, capture_output=True, text=True, check=True).stdout
+        runs[-1].update(json.loads(output.strip().splitlines()[-1]))
+    print(f"capture: {capture} ({runs[0]['packets']:,.0f} packets), terminal {args.size}, {len(runs)} run(s)")
     print(
-        f"capture: {capture} ({found['packets']:,.0f} packets), terminal {args.size}, child wall {wall:.2f} s"
+        "| run | imports s | first screen s | indexed at first screen | indexing done s"
+        " | standalone index s | RSS after index MB | G s | g N s | peak RSS MB |"
     )
-    print(
-        "| first screen s | indexed at first screen | indexing done s | RSS after index MB | G s | g N s |"
-        " peak RSS MB |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    imports = f"{found['imports_s']:.3f}"
-    cells = [
-        f"{found['first_screen_s']:.3f}",
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for number, found in enumerate(runs, 1):
+        print("| " + " | ".join([str(number), *_cells(found)]) + " |")
+    if len(runs) > 1:
+        for name, pick in (("min", min), ("median", statistics.median)):
+            summary = {key: float(pick(run.get(key, -1.0) for run in runs)) for key in runs[0]}
+            print("| " + " | ".join([name, *_cells(summary)]) + " |")
+    return 0
+
+
+def _cells(found: dict[str, float]) -> list[str]:
+    def seconds(key: str, digits: int = 3) -> str:
+        return f"{found[key]:.{digits}f}" if key in found else "-"
+
+    return [
+        seconds("imports_s"),
+        seconds("first_screen_s"),
         f"{found['indexed_at_first_screen']:,.0f}",
-        f"{found['indexed_s']:.2f}",
+        seconds("indexed_s", 2),
+        seconds("standalone_index_s", 2),
         f"{found['rss_after_index_mb']:.0f}",
-        f"{found['G_s']:.3f}",
-        f"{found['goto_middle_s']:.3f}",
+        seconds("G_s"),
+        seconds("goto_middle_s"),
         f"{found['peak_rss_mb']:.0f}",
     ]
-    print("| " + " | ".join(cells) + " |")
-    print(f"(of the first screen's time, {imports} s went to imports and opening the capture)")
-    return 0
 
 
 if __name__ == "__main__":

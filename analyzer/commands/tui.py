@@ -22,6 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ),
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="capture file (pcap, pcapng, gzip)")
+    parser.add_argument("-i", dest="iface", metavar="IFACE", help="capture live on this interface")
+    parser.add_argument("-f", dest="bpf", metavar="BPF", help="capture filter for -i (libpcap syntax)")
     parser.set_defaults(run=run)
 
 
@@ -29,6 +31,11 @@ def run(args: argparse.Namespace, streams: Streams) -> int:
     """0 on a normal quit; 2 for a capture that cannot be opened; 1 without a terminal."""
     if args.file == "-":
         streams.warn("the TUI reads a capture file, not standard input; use `layerscope read -r -`")
+        return EXIT_USAGE
+    if args.iface is not None:
+        return _run_live(args, streams)
+    if args.bpf is not None:
+        streams.warn("-f (a capture filter) needs -i IFACE")
         return EXIT_USAGE
     if args.file is not None:
         try:  # a bad file is reported like the other commands do, terminal or not
@@ -46,3 +53,25 @@ def run(args: argparse.Namespace, streams: Streams) -> int:
     except (CaptureError, OSError) as bad:
         streams.warn(str(bad))
         return EXIT_INPUT
+
+
+def _run_live(args: argparse.Namespace, streams: Streams) -> int:
+    """`layerscope -i IFACE [-f BPF]`: the capture is opened first, so a bad interface, filter or
+    missing permission is the same one line (exit 2) as `layerscope capture` gives."""
+    from captures.live import LiveCapture, LiveCaptureError
+
+    if args.file is not None:
+        streams.warn("give a capture FILE or -i IFACE, not both")
+        return EXIT_USAGE
+    try:
+        capture = LiveCapture(args.iface, args.bpf or None)
+    except LiveCaptureError as bad:
+        streams.warn(str(bad))
+        return EXIT_INPUT
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not os.environ.get("LAYERSCOPE_FORCE_TUI"):
+        capture.close()
+        streams.warn("the TUI needs a terminal; use `layerscope capture -i IFACE` for text output")
+        return EXIT_USAGE
+    from analyzer.tui import run_tui
+
+    return run_tui(None, capture)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import time
 from array import array
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -23,7 +24,7 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Tree
+from textual.widgets import Footer, Input, Tree
 from textual.worker import get_current_worker
 
 from analyzer.context import FrameTimes, Preferences
@@ -33,6 +34,7 @@ from analyzer.textsafe import escape_label
 
 from .filter_bar import FilterBar, GoToPrompt
 from .hex_pane import HexPane
+from .live import LiveCaptureError, LiveEnded, LiveProgress, LiveSource, open_live, run_capture, save_capture
 from .packet_list import TIME_FORMATS, PacketList
 from .screens import HelpScreen, StartScreen
 from .status import StatusBar
@@ -45,9 +47,15 @@ from .workers import PREFIX_LIMIT, PrefixDissector, dissection_marks, filter_row
 
 if TYPE_CHECKING:
     from analyzer.filter import DisplayFilter
+    from captures.live import CaptureStats, LiveCapture
 
 PANES = ("#list", "#tree", "#hex")
 WIDE = 150  # columns from which the tree and the bytes sit side by side
+FOCUS_ACTIONS = frozenset({"filter", "go_to", "pane"})  # actions that move the focus (see BINDINGS)
+INDEX_REPORT_SECONDS = 0.25  # least time between the indexing pass's progress reports
+FIRST_PAINT_SECONDS = 0.3  # how long after the first report the UI keeps short GIL slices
+LIVE_ACTIONS = frozenset({"stop_capture", "restart_capture", "save_capture"})
+FILE_ONLY = "works on capture files: save this capture (w) and open the file"
 
 
 class Indexed(Message):
@@ -121,17 +129,33 @@ class LayerscopeApp(App[int]):
         ("c", "copy('field')", "Copy line", True),
         ("v", "copy('value')", "Copy value", False),
         ("b", "copy('bytes')", "Copy bytes", False),
+        ("s", "stop_capture", "Stop capture", True),
+        ("R", "restart_capture", "Restart capture", True),
+        ("w", "save_capture", "Save capture", True),
         ("question_mark", "help", "Help", True),
         ("q", "leave", "Back/Quit", True),
     ]
+    # Keys that move the focus are priority bindings, handled as the app reads them: keys that
+    # arrive in the same terminal write (`g150<Enter>` pasted) are then routed to the new focus.
+    # Otherwise they are queued on the old one before the first key is acted on.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(key, action, text, show=shown) for key, action, text, shown in KEYS
+        Binding(key, action, text, show=shown, priority=action.partition("(")[0] in FOCUS_ACTIONS)
+        for key, action, text, shown in KEYS
     ]
 
-    def __init__(self, path: str | Path, start_screen: bool = False) -> None:
+    def __init__(
+        self, path: str | Path | None = None, start_screen: bool = False, capture: LiveCapture | None = None
+    ) -> None:
+        """`capture` (an open LiveCapture) shows a live capture instead of the file `path`."""
         super().__init__()
-        self.path = str(path)
-        self.index = PacketIndex.for_file(self.path)
+        if capture is None and path is None:
+            raise ValueError("LayerscopeApp needs a capture file or a live capture")
+        self.live: LiveSource | None = None
+        self.live_generation = 0
+        self.saved: tuple[str, int] | None = None  # the last save: path and packet count
+        self.path = "" if capture is not None else str(path)
+        self.index = PacketIndex(None) if capture is not None else PacketIndex.for_file(self.path)
+        self._pending_capture = capture
         self.start_screen = start_screen
         self.indexed = 0
         self.indexing_done = False
@@ -167,10 +191,14 @@ class LayerscopeApp(App[int]):
         packet_list.focus()
         self._apply_layout()
         self.status.change(file_name=Path(self.path).name, time_format=packet_list.time_format)
-        self.build_index()
+        if self._pending_capture is not None:
+            capture, self._pending_capture = self._pending_capture, None
+            self._begin_live(capture)
+        else:
+            self.build_index()
         self.load_dissectors()
         if self.start_screen:
-            self.push_screen(StartScreen(Path(self.path).name))
+            self.push_screen(StartScreen(Path(self.path).name), self._start_chosen)
 
     @property
     def status(self) -> StatusBar:
@@ -207,14 +235,25 @@ class LayerscopeApp(App[int]):
     @work(thread=True, exclusive=True, group="index")
     def build_index(self) -> None:
         worker = get_current_worker()
+        interval = sys.getswitchinterval()
+        first_report = last_report = 0.0
 
         def progress(count: int, fraction: float) -> bool:
+            # Every report costs the UI thread a relayout and a repaint, holding the GIL the
+            # pass needs: report the first screenful at once, then a few times a second.
+            nonlocal first_report, last_report
+            now = time.monotonic()
+            if first_report and now - last_report < INDEX_REPORT_SECONDS:
+                return not worker.is_cancelled
+            first_report, last_report = first_report or now, now
             self.post_message(Indexed(count, fraction, False))
+            if now - first_report > FIRST_PAINT_SECONDS:
+                # The first screen is drawn: back to long GIL slices, so the pass runs at
+                # nearly its standalone speed.
+                sys.setswitchinterval(interval)
             return not worker.is_cancelled
 
-        # The indexing thread holds the GIL in long stretches; switching more often keeps the
-        # UI thread's waits for it short (the first screen is drawn while indexing runs).
-        interval = sys.getswitchinterval()
+        # Until the first screen is painted, short GIL slices keep the UI thread's waits short.
         sys.setswitchinterval(min(interval, 0.0005))
         try:
             warnings = self.index.fill(progress, every=8192)
@@ -224,6 +263,8 @@ class LayerscopeApp(App[int]):
 
     @_while_open
     def on_indexed(self, message: Indexed) -> None:
+        if self.live is not None:  # a file's pass still reporting after the switch to live capture
+            return
         packet_list = self.packet_list
         first = self.indexed == 0 and message.count > 0
         self.indexed = message.count
@@ -295,7 +336,9 @@ class LayerscopeApp(App[int]):
 
         dissection = dissect_frame(self.index.frame(packet), times=self._times(packet), prefs=self._prefs())
         small = self.indexing_done and self.indexed <= PREFIX_LIMIT
-        if small:
+        if self.live is not None:
+            note = "[Stream fields not shown during live capture: save it (w) and open the file]"
+        elif small:
             note = "[Stream fields (tcp.stream, relative numbers, analysis): replaying earlier packets…]"
         elif self.indexing_done:
             note = f"[Stream fields not shown: single-packet view of a capture over {PREFIX_LIMIT:,} packets]"
@@ -323,7 +366,7 @@ class LayerscopeApp(App[int]):
 
     @_while_open
     def on_annotated(self, message: Annotated) -> None:
-        if message.packet != self.packet_list.selected_packet:
+        if self.live is not None or message.packet != self.packet_list.selected_packet:
             return
         tree = self.query_one(LayerTree)
         tree.show(message.dissection)  # type: ignore[arg-type]
@@ -370,6 +413,9 @@ class LayerscopeApp(App[int]):
     # -- filter -------------------------------------------------------------------------------
 
     def on_filter_bar_applied(self, message: FilterBar.Applied) -> None:
+        if self.live is not None and message.display_filter is not None:
+            self.notify(f"Display filtering {FILE_ONLY}", severity="warning")
+            return
         self.filter_generation += 1
         self.workers.cancel_group(self, "filter")
         packet_list = self.packet_list
@@ -408,6 +454,7 @@ class LayerscopeApp(App[int]):
             displayed=packet_list.displayed, filtering=None if message.fraction >= 1.0 else message.fraction
         )
 
+    @_while_open
     def on_filter_bar_left(self) -> None:
         self.packet_list.focus()
 
@@ -507,13 +554,26 @@ class LayerscopeApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The packet-list keys mean nothing on a view screen: hide them there (the views and
         # modal screens have their own), keeping only Ctrl+Q/Ctrl+P style app keys.
+        if action in LIVE_ACTIONS and self.live is None:
+            return False
+        if action in FOCUS_ACTIONS and (isinstance(self.focused, Input) or len(self.screen_stack) > 1):
+            return False  # a priority key typed into a text box or another screen is its own
         return not isinstance(self.screen, ViewScreen) or action not in self._packet_list_actions
 
     @functools.cached_property
     def _packet_list_actions(self) -> frozenset[str]:
         return frozenset(action.partition("(")[0] for _key, action, _text, _shown in self.KEYS)
 
+    def _file_only(self, what: str) -> bool:
+        """True (after saying why) when `what` cannot run because a live capture is shown."""
+        if self.live is None:
+            return False
+        self.notify(f"{what} {FILE_ONLY}", severity="warning")
+        return True
+
     def _facts_ready(self) -> bool:
+        if self._file_only("This view"):
+            return False
         if self.view_facts.complete:
             return True
         done = self.view_facts.analysed / max(min(self.indexed, self.view_facts.limit), 1)
@@ -558,6 +618,8 @@ class LayerscopeApp(App[int]):
         packet = self.packet_list.selected_packet
         if packet < 0:
             self.bell()
+            return
+        if self._file_only("Following a stream"):
             return
         self._open_view(FollowScreen(self.path, packet + 1))
 
@@ -659,7 +721,7 @@ class LayerscopeApp(App[int]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for key, action, text, _shown in self.KEYS:
-            if action == "leave":
+            if action == "leave" or (action in LIVE_ACTIONS and self.live is None):
                 continue
             shown_key = (
                 key.split(",")[0]
@@ -676,14 +738,157 @@ class LayerscopeApp(App[int]):
         return run
 
     def on_unmount(self) -> None:
+        if self.live is not None:
+            self.live.capture.stop()  # the worker closes it
+        if self._pending_capture is not None:
+            self._pending_capture.close()
         self.workers.cancel_all()
         self.index.close()
 
+    # -- live capture (analyzer/tui/live.py) --------------------------------------------------
 
-def run_tui(path: str | Path | None) -> int:
-    """Open the TUI on `path`, or on the bundled sample capture with its start screen."""
+    def _start_chosen(self, iface: str | None) -> None:
+        self.packet_list.focus()
+        if iface is not None:
+            self.start_live(iface)
+
+    def start_live(self, iface: str, bpf: str | None = None) -> bool:
+        """Capture on `iface` in place of what is shown; False (and a notification) if it cannot."""
+        try:
+            capture = open_live(iface, bpf)
+        except LiveCaptureError as bad:
+            self.notify(escape_label(str(bad)), title="Live capture", severity="error", timeout=10)
+            return False
+        self._begin_live(capture)
+        return True
+
+    def _begin_live(self, capture: LiveCapture) -> None:
+        if self.live is not None:
+            self.live.capture.stop()
+        for group in ("index", "analysis", "prefix", "filter", "search"):
+            self.workers.cancel_group(self, group)
+        self.live_generation += 1
+        source = LiveSource(capture, self.live_generation)
+        previous, self.live, self.index = self.index, source, source.index
+        previous.close()
+        self.path = ""
+        self.indexed, self.indexing_done = 0, False
+        self.filter_generation += 1
+        self.display_filter = None
+        self.prefix = None
+        self.marks = bytearray()
+        self.view_facts = ViewFacts(PREFIX_LIMIT)
+        self.index.resolve_names = self.resolve_names
+        packet_list = self.packet_list
+        packet_list.attach(self.index)
+        packet_list.marks, packet_list.user_marks = self.marks, set()
+        packet_list.set_rows(None, 0)
+        packet_list.set_count(0)
+        packet_list.cursor = 0
+        packet_list.reselect()
+        bar = self.query_one(FilterBar)
+        bar.input.value = bar.active = ""
+        self.status.change(
+            live=source.status_text(), packets=0, displayed=0, filter_text="", indexing=None, analysing=None
+        )
+        self.refresh_bindings()
+        self._pump(source)
+
+    @work(thread=True, group="live")
+    def _pump(self, source: LiveSource) -> None:
+        def report(count: int, stats: CaptureStats) -> None:
+            self.post_message(LiveProgress(source.generation, count, stats))
+
+        error = run_capture(source.capture, source.index, report)
+        stats = source.capture.stats()
+        self.post_message(LiveEnded(source.generation, len(source.index), stats, error))
+
+    @_while_open
+    def on_live_progress(self, message: LiveProgress) -> None:
+        source = self.live
+        if source is None or message.generation != source.generation:
+            return
+        source.stats = message.stats
+        self._show_live_count(message.count)
+
+    @_while_open
+    def on_live_ended(self, message: LiveEnded) -> None:
+        source = self.live
+        if source is None or message.generation != source.generation:
+            return
+        source.running = False
+        source.stats = message.stats
+        self._show_live_count(message.count)
+        if message.error is not None:
+            self.notify(escape_label(message.error), title="Live capture", severity="error", timeout=10)
+
+    def _show_live_count(self, count: int) -> None:
+        source, packet_list = self.live, self.packet_list
+        assert source is not None
+        # Follow the newest packet while the cursor is on the last row; moving up stops that,
+        # and G (the last row) starts it again.
+        following = packet_list.cursor >= packet_list.displayed - 1
+        first = self.indexed == 0 and count > 0
+        self.indexed = count
+        packet_list.set_count(count)
+        if following and count:
+            packet_list.cursor = packet_list.displayed - 1
+        elif first:
+            packet_list.reselect()
+        self.status.change(live=source.status_text(), packets=count, displayed=packet_list.displayed)
+
+    def action_stop_capture(self) -> None:
+        if self.live is None or not self.live.running:
+            self.bell()
+            return
+        self.live.capture.stop()
+
+    def action_restart_capture(self) -> None:
+        if self.live is None:
+            self.bell()
+            return
+        # Like Wireshark's restart: the packets so far are dropped and a new capture begins.
+        self.start_live(self.live.iface, self.live.capture.bpf)
+
+    def action_save_capture(self) -> None:
+        if self.live is None:
+            self.bell()
+            return
+        name = f"layerscope-{self.live.iface}.pcapng"
+        self.push_screen(
+            AskScreen("Save the capture as (a .pcap name writes pcap, else pcapng):", name), self.save
+        )
+
+    def save(self, path: str | None) -> None:
+        """Save the packets shown so far of the live capture to `path` (in a worker)."""
+        self.packet_list.focus()
+        if not path or self.live is None:
+            return
+        self._save_worker(self.live, self.packet_list.count, path)
+
+    @work(thread=True, group="save")
+    def _save_worker(self, source: LiveSource, count: int, path: str) -> None:
+        try:
+            written = save_capture(source.index, count, path, source.iface, source.capture.linktype)
+        except OSError as exc:
+            problem = f"{exc.filename or path}: {exc.strerror or exc}"
+            self.call_from_thread(self.notify, escape_label(problem), title="Save", severity="error")
+            return
+        self.call_from_thread(self._saved, path, written)
+
+    def _saved(self, path: str, count: int) -> None:
+        self.saved = (path, count)
+        self.notify(escape_label(f"Saved {count:,} packets to {path}"), title="Save", timeout=4)
+
+
+def run_tui(path: str | Path | None, capture: LiveCapture | None = None) -> int:
+    """Open the TUI on `path`, a live `capture`, or the bundled sample capture with its start screen."""
     from captures.samples import sample_path
 
+    if capture is not None:
+        app = LayerscopeApp(capture=capture)
+        result = app.run()
+        return result if isinstance(result, int) else 0
     start = path is None
     app = LayerscopeApp(sample_path() if path is None else path, start_screen=start)
     result = app.run()

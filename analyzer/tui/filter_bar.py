@@ -13,11 +13,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from analyzer.filter.errors import FilterError
 from analyzer.textsafe import escape_label
 
 if TYPE_CHECKING:
+    # The filter package loads on the first filter typed: ~50 ms the first screen need not wait for.
     from analyzer.filter import DisplayFilter
+    from analyzer.filter.errors import FilterError
 
 HISTORY_LIMIT = 100
 
@@ -25,6 +26,7 @@ HISTORY_LIMIT = 100
 def check_filter(text: str) -> DisplayFilter | FilterError:
     """The compiled filter, or the error with its character range."""
     from analyzer.filter import compile_filter  # loaded on first use: it costs 50 ms at start-up
+    from analyzer.filter.errors import FilterError
 
     try:
         return compile_filter(text)
@@ -111,6 +113,8 @@ class FilterBar(Vertical):
         self.remove_class("-valid", "-invalid")
         if not text.strip():
             return None
+        from analyzer.filter.errors import FilterError  # loaded by check_filter already
+
         found = check_filter(text)
         if isinstance(found, FilterError):
             self.add_class("-invalid")

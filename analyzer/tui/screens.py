@@ -8,11 +8,16 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 
 from analyzer.textsafe import escape_label
+from captures.interfaces import Interface, list_interfaces
+
+SAMPLE_OPTION = "sample"
+INTERFACE_PREFIX = "iface:"
 
 _KEY_NAMES = {"slash": "/", "colon": ":", "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-"}
 # Keys that belong to the panes rather than the app, listed in the help for completeness.
@@ -65,28 +70,36 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class StartScreen(ModalScreen[None]):
-    """Shown when `layerscope` runs without a file: what the sample is and where to start."""
+class StartScreen(ModalScreen[str | None]):
+    """Shown when `layerscope` runs without a file: the sample capture, or live on an interface.
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,enter,space", "dismiss", "Start")]
-    DEFAULT_CSS = """
-    StartScreen { align: center middle; }
-    StartScreen > Static { width: 72; max-width: 95%; height: auto; border: round $accent;
-        background: $surface; padding: 1 2; }
+    Dismissed with None for the sample capture, or with the name of the interface to capture on.
     """
 
-    def __init__(self, name: str) -> None:
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss_sample", "Sample capture")]
+    DEFAULT_CSS = """
+    StartScreen { align: center middle; }
+    StartScreen > Vertical { width: 80; max-width: 95%; height: auto; max-height: 95%;
+        border: round $accent; background: $surface; padding: 1 2; }
+    StartScreen Static { width: 100%; }
+    StartScreen OptionList { height: auto; max-height: 14; margin-top: 1; }
+    """
+
+    def __init__(self, name: str, interfaces: list[Interface] | None = None) -> None:
         super().__init__()
         self.capture_name = name
+        self.interfaces = list_interfaces() if interfaces is None else interfaces
 
     def compose(self) -> ComposeResult:
         text = Text()
         text.append("Welcome to Layerscope\n\n", style="bold")
-        text.append(f"This is the bundled sample capture, {escape_label(self.capture_name)}:\n")
+        text.append(f"The bundled sample capture, {escape_label(self.capture_name)}, holds ")
         text.append("DHCP, ARP, DNS, an HTTP download over TCP and pings.\n")
         text.append("Open your own with ")
         text.append("layerscope FILE.pcap", style="bold cyan")
-        text.append(".\n\n")
+        text.append(", capture with ")
+        text.append("layerscope -i IFACE", style="bold cyan")
+        text.append(", or pick below.\n\n")
         text.append("/", style="bold cyan")
         text.append(" filter   ")
         text.append("g", style="bold cyan")
@@ -97,8 +110,25 @@ class StartScreen(ModalScreen[None]):
         text.append(" help   ")
         text.append("Ctrl+Q", style="bold cyan")
         text.append(" quit\n\n")
-        text.append("Press Enter to start.", style="dim")
-        yield Static(text)
+        text.append("Enter opens the highlighted entry.", style="dim")
+        options = [Option(f"Sample capture: {escape_label(self.capture_name)}", id=SAMPLE_OPTION)]
+        for interface in self.interfaces:
+            addresses = ", ".join(interface.addresses) or "no addresses"
+            label = Text()
+            label.append(f"Capture on {escape_label(interface.name)}", style="bold")
+            label.append(f"  {interface.kind} · {interface.state} · {escape_label(addresses)}")
+            options.append(Option(label, id=f"{INTERFACE_PREFIX}{interface.name}"))
+        with Vertical():
+            yield Static(text)
+            yield OptionList(*options, id="start-choices")
 
-    def on_click(self) -> None:
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        choice = event.option.id or SAMPLE_OPTION
+        self.dismiss(choice.removeprefix(INTERFACE_PREFIX) if choice != SAMPLE_OPTION else None)
+
+    def action_dismiss_sample(self) -> None:
         self.dismiss(None)

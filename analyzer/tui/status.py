@@ -24,6 +24,7 @@ class Status:
     time_format: str = "r"
     resolve_names: bool = False
     message: str = ""
+    live: str = ""  # "Live: IFACE · received N · dropped M" while a live capture is shown
 
 
 def _bar(fraction: float, width: int = 10) -> str:
@@ -33,7 +34,10 @@ def _bar(fraction: float, width: int = 10) -> str:
 
 def status_text(status: Status) -> Text:
     text = Text()
-    text.append(f" {escape_label(status.file_name)} ", style="bold")
+    if status.live:
+        text.append(f" {escape_label(status.live)} ", style="bold")
+    else:
+        text.append(f" {escape_label(status.file_name)} ", style="bold")
     if status.indexing is not None:
         text.append(f" Indexing {_bar(status.indexing)} {status.indexing:4.0%} ", style="yellow")
     text.append(f" Packets: {status.packets:,}")

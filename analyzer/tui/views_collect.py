@@ -11,13 +11,18 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from analyzer.export.flows import FlowRow, flow_rows
-from analyzer.export.flows_facts import PacketFacts, facts_from_dissection
 from analyzer.model import Dissection, Field, Layer
-from analyzer.state.tcp_analysis import RETRANSMISSION_KINDS
-from analyzer.state.tcp_facts import TcpSegment
-from analyzer.state.tcp_tracker import ConnectionSummary, TcpTracker
+
+if TYPE_CHECKING:
+    # The flow and tracker modules (~40 ms of imports) load when the analysis pass starts, after the
+    # TUI's first screen; the app makes its ViewFacts before that screen.
+    from analyzer.export.flows import FlowRow
+    from analyzer.export.flows_facts import PacketFacts
+    from analyzer.state.dhcp_pairing import DhcpTracker, DhcpTransaction
+    from analyzer.state.tcp_facts import TcpSegment
+    from analyzer.state.tcp_tracker import ConnectionSummary, TcpTracker
 
 LADDER_LIMIT = 2000  # arrows kept per TCP connection (a bulk transfer needs no more to read)
 _ANSWER_FIELDS = frozenset(
@@ -32,10 +37,13 @@ _ANSWER_FIELDS = frozenset(
     }
 )
 
-try:  # the DHCP pairing tracker is optional: the transactions view works without it
-    from analyzer.state.dhcp_pairing import DhcpTracker, DhcpTransaction, message_from
-except ImportError:  # pragma: no cover - depends on what other work has landed
-    DhcpTracker = None  # type: ignore[assignment,misc]
+
+def _dhcp_tracker() -> DhcpTracker | None:
+    try:  # the DHCP pairing tracker is optional: the transactions view works without it
+        from analyzer.state.dhcp_pairing import DhcpTracker
+    except ImportError:  # pragma: no cover - depends on what other work has landed
+        return None
+    return DhcpTracker()
 
 
 @dataclass(slots=True)
@@ -129,7 +137,7 @@ class ViewFacts:
         self.complete = False
         self.truncated = False
         self.packets: list[PacketFacts] = []
-        self.tcp = TcpTracker()
+        self._tcp: TcpTracker | None = None
         self.ladders: dict[int, list[LadderStep]] = {}
         self.resets: dict[int, int] = {}
         self.hierarchy = HierarchyNode("")
@@ -140,12 +148,31 @@ class ViewFacts:
         self.ts_digits = 6
         self.dns: list[DnsRow] = []
         self.http: list[HttpRow] = []
-        self.dhcp = DhcpTracker() if DhcpTracker is not None else None
+        self._dhcp: DhcpTracker | None = None
+        self._dhcp_made = False
         self._dns_by_frame: dict[int, DnsRow] = {}
         self._http_by_frame: dict[int, HttpRow] = {}
         self._flows: list[FlowRow] | None = None
 
+    @property
+    def tcp(self) -> TcpTracker:
+        if self._tcp is None:
+            from analyzer.state.tcp_tracker import TcpTracker
+
+            self._tcp = TcpTracker()
+        return self._tcp
+
+    @property
+    def dhcp(self) -> DhcpTracker | None:
+        """The DHCP transaction tracker, or None when that module is not available."""
+        if not self._dhcp_made:
+            self._dhcp, self._dhcp_made = _dhcp_tracker(), True
+        return self._dhcp
+
     def feed(self, dissection: Dissection) -> None:
+        from analyzer.export.flows_facts import PacketFacts, facts_from_dissection
+        from analyzer.state.tcp_facts import TcpSegment
+
         frame = dissection.frame
         self.analysed += 1
         self.timestamps.append(frame.timestamp_ns)
@@ -166,13 +193,15 @@ class ViewFacts:
         fact = facts_from_dissection(dissection)
         self.packets.append(PacketFacts(frame.number, frame.timestamp_ns, frame.wire_len, fact))
         if isinstance(fact, TcpSegment):
-            self._tcp(fact)
+            self._tcp_segment(fact)
         for layer in layers:
             if layer.proto == "dns":
                 self._dns(dissection, layer)
             elif layer.proto == "http":
                 self._http(dissection, layer)
             elif layer.proto == "dhcp" and self.dhcp is not None:
+                from analyzer.state.dhcp_pairing import message_from
+
                 message = message_from(dissection, dissection.layers.index(layer))
                 if message is not None:
                     self.dhcp.feed(message)
@@ -188,7 +217,9 @@ class ViewFacts:
                 talker.bytes += size
             return
 
-    def _tcp(self, segment: TcpSegment) -> None:
+    def _tcp_segment(self, segment: TcpSegment) -> None:
+        from analyzer.state.tcp_analysis import RETRANSMISSION_KINDS
+
         analysis = self.tcp.feed(segment)
         steps = self.ladders.setdefault(analysis.stream, [])
         if segment.flags & 0x004:
@@ -262,6 +293,8 @@ class ViewFacts:
     # -- what the views read (after `complete`) -----------------------------------------------
 
     def flows(self) -> list[FlowRow]:
+        from analyzer.export.flows import flow_rows
+
         if self._flows is None:
             self._flows = flow_rows(self.packets)
         return self._flows
