@@ -13,7 +13,6 @@ from dissectors.http_parse import (
     Head,
     Header,
     body_length,
-    content_length,
     is_chunked,
     parse_chunked,
     parse_head,
@@ -29,6 +28,12 @@ MAX_DECODED_BODY = 10 * 1024 * 1024
 TOKEN_SEPARATORS = frozenset('"(),/:;<=>?@[\\]{}')
 # Label text is cut here: a 1 MB header line is kept as bytes, not copied into every label.
 MAX_LABEL = 64 * 1024
+# tshark cuts tree labels of ITEM_LABEL_LENGTH bytes or more to " [truncated]" + 226 bytes.
+ITEM_LABEL_LENGTH = 240
+TRUNCATED = " [truncated]"
+TRUNCATED_KEEP = ITEM_LABEL_LENGTH - 2 - len(TRUNCATED)
+# tshark labels a byte string with its first 36 bytes only.
+LABEL_BYTES = 36
 
 
 def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None:
@@ -54,15 +59,17 @@ def dissect(cursor: ByteCursor, layer: Layer, ctx: PacketContext) -> Next | None
             start + head.start_end,
             stop - start - head.start_end,
         )
-    if head.body_start < 0:
-        return None
-    text_node(layer, "\r\n", start + head.body_start - _blank_len(data, start + head.body_start), 0)
-    layer.children[-1].length = _blank_len(data, start + head.body_start)
+    if head.body_start >= 0:
+        text_node(layer, "\r\n", start + head.body_start - _blank_len(data, start + head.body_start), 0)
+        layer.children[-1].length = _blank_len(data, start + head.body_start)
+    # A header block cut by the end of the segment is still a request or response to tshark 4.0.
     if head.kind == "request":
         _full_uri(layer, head, start)
         generated(layer, "http.request", "Request: True", True, offset=start, hidden=True)
     else:
         generated(layer, "http.response", "Response: True", True, offset=start, hidden=True)
+    if head.body_start < 0:
+        return None
     body_at = start + head.body_start
     return _body(data, layer, ctx, head, start, body_at, stop)
 
@@ -75,10 +82,33 @@ def _label(text: str) -> str:
     return text if len(text) <= MAX_LABEL else text[:MAX_LABEL] + "\u2026"
 
 
+def _shown_width(char: str) -> int:
+    """Bytes tshark's label takes for one character (controls escaped, latin-1 as UTF-8)."""
+    code = ord(char)
+    if char in "\a\b\f\n\r\t\v":
+        return 2
+    if code < 0x20 or code == 0x7F:
+        return 4
+    return 1 if code < 0x80 else 2
+
+
+def _tree_label(text: str) -> str:
+    """A tree label cut as tshark 4.0 cuts one of ITEM_LABEL_LENGTH (240) bytes or more:
+    " [truncated]" in front, 238 bytes in all."""
+    total, cut = 0, -1
+    for index, char in enumerate(text):
+        total += _shown_width(char)
+        if cut < 0 and total > TRUNCATED_KEEP:
+            cut = index
+        if total >= ITEM_LABEL_LENGTH:
+            return TRUNCATED + text[:cut]
+    return text
+
+
 def _start_line(data: bytes, layer: Layer, head: Head, start: int) -> None:
     line_len = head.start_end
     line_text = data[start : start + line_len].decode("latin-1")
-    node = text_node(layer, _label(line_text), start, line_len)
+    node = text_node(layer, _tree_label(line_text), start, line_len)
     # tshark's expert item is also a field (http.chat, shown as 1 by -e): a hidden first child
     # that the expert lines stand in for in -V, ahead of the method / version fields.
     chat = node.add(Field("http.chat", _label(line_text), True, "1", -1, 0, generated=True, hidden=True))
@@ -96,7 +126,7 @@ def _start_line(data: bytes, layer: Layer, head: Head, start: int) -> None:
         )
         uri_at = start + len(method) + 1
         uri_item = node.add(
-            Field("http.request.uri", _label(f"Request URI: {uri}"), uri, uri, uri_at, len(uri))
+            Field("http.request.uri", _tree_label(f"Request URI: {uri}"), uri, uri, uri_at, len(uri))
         )
         _uri_parts(uri_item, uri, uri_at)
         if version:
@@ -152,7 +182,7 @@ def _uri_parts(item: Field, uri: str, at: int) -> None:
 
 def _header(layer: Layer, header: Header, start: int, line_name: str) -> None:
     at, length = start + header.start, header.end - header.start
-    label = _label(header.text)
+    label = _tree_label(header.text)
     known = HEADER_FIELDS.get(header.name.lower())
     value = header.value.rstrip("\r\n")
     if known is not None:
@@ -187,7 +217,7 @@ def _full_uri(layer: Layer, head: Head, start: int) -> None:
         full = f"http://{host.strip()}{uri}"
     else:
         return
-    generated(layer, "http.request.full_uri", _label(f"[Full request URI: {full}]"), full, full, start)
+    generated(layer, "http.request.full_uri", _tree_label(f"[Full request URI: {full}]"), full, full, start)
 
 
 def _continuation(data: bytes, layer: Layer, start: int, stop: int) -> Next | None:
@@ -204,8 +234,8 @@ def _continuation(data: bytes, layer: Layer, start: int, stop: int) -> Next | No
             text_node(layer, raw.decode("latin-1"), at, end - at)
             at = end
             break
-        # What tshark 4.0 was seen to take for a header: a printable first byte and a colon.
-        if (at == start and not 0x20 < data[at] < 0x7F) or b":" not in raw:
+        # What tshark 4.0 was seen to take for a header: a printable first byte (or a space) and a colon.
+        if (at == start and not 0x20 <= data[at] < 0x7F) or b":" not in raw:
             break
         _stray_header(layer, raw, at)
         at = end
@@ -248,9 +278,9 @@ def _stray_header(layer: Layer, raw: bytes, at: int) -> None:
     known = HEADER_FIELDS.get(name.lower())
     if known is not None:
         value = rest.lstrip(" \t").rstrip("\r\n")
-        layer.add(Field(known, _label(text), value, value, at, len(raw)))
+        layer.add(Field(known, _tree_label(text), value, value, at, len(raw)))
         return
-    node = text_node(layer, _label(text), at, len(raw))
+    node = text_node(layer, _tree_label(text), at, len(raw))
     if not name or any(ch in TOKEN_SEPARATORS or not 0x21 <= ord(ch) <= 0x7E for ch in name):
         message = "Illegal characters found in header name"
         bad = node.add(Field("http.bad_header_name", message, True, "", -1, 0, generated=True, hidden=True))
@@ -277,16 +307,7 @@ def _body(
         return _hand_on(layer, ctx, head, body, -1, body_end, dechunked=True)
     if body_end <= body_at:
         return None
-    length = content_length(head)
-    if length is not None and length > stop - body_at:
-        layer.problem(
-            "http.body_past_segment",
-            f"Body of {length} bytes continues past these {stop - body_at}",
-            Severity.NOTE,
-            body_at,
-            stop - body_at,
-            group="Reassemble",
-        )
+    # A body that goes on past this segment gets no expert item: tshark 4.0 shows none.
     return _hand_on(layer, ctx, head, data[body_at:body_end], body_at, body_end, dechunked=False)
 
 
@@ -321,7 +342,7 @@ def _dechunk(data: bytes, layer: Layer, body_at: int, stop: int) -> tuple[bytes 
         item.add(
             Field(
                 "http.chunk_data",
-                f"Chunk data: {piece.hex()}",
+                f"Chunk data: {_bytes_preview(piece)}",
                 piece,
                 piece.hex(),
                 chunk.size_line_end,
@@ -333,7 +354,7 @@ def _dechunk(data: bytes, layer: Layer, body_at: int, stop: int) -> tuple[bytes 
             item.add(
                 Field(
                     "http.chunk_boundary",
-                    f"Chunk boundary: {boundary.hex()}",
+                    f"Chunk boundary: {_bytes_preview(boundary)}",
                     boundary,
                     boundary.hex(),
                     chunk.data_end,
@@ -352,7 +373,7 @@ def _dechunk(data: bytes, layer: Layer, body_at: int, stop: int) -> tuple[bytes 
         node.add(
             Field(
                 "http.chunked_trailer_part",
-                _label(f"trailer-part: {trailer.text}"),
+                _tree_label(f"trailer-part: {trailer.text}"),
                 trailer.text,
                 trailer.text,
                 trailer.start,
@@ -371,6 +392,11 @@ def _dechunk(data: bytes, layer: Layer, body_at: int, stop: int) -> tuple[bytes 
             0,
         )
     return b"".join(pieces), walked.end
+
+
+def _bytes_preview(raw: bytes) -> str:
+    """A byte string's label text as tshark 4.0 shows it: at most 36 bytes in hex, then an ellipsis."""
+    return raw[:LABEL_BYTES].hex() + ("\u2026" if len(raw) > LABEL_BYTES else "")
 
 
 def _decode(layer: Layer, encoding: str, body: bytes) -> bytes | None:

@@ -15,8 +15,8 @@ prints them from work a later issue adds; every other line must match:
   does not know (http, dns, dhcp, urlencoded-form...), or whose TCP port tshark binds to such
   a protocol (8080 is HTTP's in `tshark -G decodes`: it takes the non-HTTP bytes of
   tcp-rst.pcap without a tree item), our `[Protocols in frame: ...]` line (ours ends in
-  `:data` where tshark names the application or nothing), and our `Data (N bytes)` section
-  (tshark decodes those bytes instead), with its lines.
+  `:data` where tshark names the application or nothing), and our `Data (N bytes)` or
+  `Media Type` section (tshark decodes those bytes instead, e.g. as JSON), with its lines.
 - `retransmission`: in a frame tshark's TCP analysis calls a retransmission (fast or spurious
   ones included) or an out-of-order segment (from the committed goldens
   out/tcp-analysis/CAPTURE.txt), tshark does not hand the payload on, so its chain lacks our
@@ -57,7 +57,9 @@ HEX_LINE = re.compile(r"[0-9a-f]{4,8}  ")
 PROTOCOLS_LINE = re.compile(r"\[Protocols in frame: (.*)\]")
 # Nodes of our own (Layerscope-only fields: layerscope.conn.*, layerscope.dhcp.*), skipped as "connection".
 OWN_NODES = ("[Connection]", "[Transaction]")
-DATA_HEADER = re.compile(r"Data \(\d+ bytes?\)")
+# Our stand-ins for bytes tshark decodes with a protocol we lack: Data, and the Media Type section
+# of a body whose media type has no dissector here (tshark: JavaScript Object Notation...).
+DATA_HEADER = re.compile(r"Data \(\d+ bytes?\)|Media Type")
 TCP_ANALYSIS = HERE / "golden" / "out" / "tcp-analysis"
 RETRANSMISSION_COLUMNS = (
     "tcp.analysis.retransmission",

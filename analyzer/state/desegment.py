@@ -311,11 +311,33 @@ class Desegmenter:
             return
         if any(layer.find("http.chat") is not None for layer in http):  # a start line was seen
             self._http_streams.add(segment.stream)
+            self._split_messages(dissection, segment, registry)
             return
         if segment.stream not in self._http_streams:
             self._redissect(
                 dissection, segment, registry, [("data", segment.payload_at, len(segment.payload), "data")]
             )
+
+    def _split_messages(self, dissection: Dissection, segment: _Segment, registry: Registry) -> None:
+        """Without desegmentation tshark still dissects every whole HTTP message of one segment
+        (pipelined requests, a response and the next one) and the rest as one more HTTP PDU."""
+        measure = registry.pdu_lengths.get("http")
+        if measure is None:
+            return
+        ctx = _context(dissection, segment)
+        payload = segment.payload
+        steps: list[Step] = []
+        pos = 0
+        while pos < len(payload):
+            length = measure(payload[pos:], ctx)
+            if not isinstance(length, int) or length <= 0 or pos + length >= len(payload):
+                break
+            steps.append(("plain", segment.payload_at + pos, length, "http"))
+            pos += length
+        if not steps:
+            return
+        steps.append(("plain", segment.payload_at + pos, len(payload) - pos, "http"))
+        self._redissect(dissection, segment, registry, steps)
 
 
 def _bytes(size: int) -> str:
@@ -408,7 +430,9 @@ def _pdu_size(length: int) -> Field:
 
 
 def _set_protocols(dissection: Dissection, names: list[str]) -> None:
-    chain = ":".join(name for name in names if name not in ("frame", "pkt_comment"))
+    kept = [name for name in names if name not in ("frame", "pkt_comment")]
+    # Several PDUs of one protocol in a segment show it once, as tshark's frame.protocols does.
+    chain = ":".join(name for index, name in enumerate(kept) if index == 0 or kept[index - 1] != name)
     for layer in dissection.layers:
         if layer.proto != "frame":
             continue

@@ -1,35 +1,48 @@
 """HttpTransactions: HTTP request/response pairing per TCP stream, as tshark 4.0's single pass shows it.
 
-Requests and responses pair first in, first out on a connection (RFC 9112 9.3 pipelining). Each
-request gets `[HTTP request k/k]` and `[Prev request in frame]`; each response its number, the time
-since its request, the previous request and response frames, the request's frame and URI. Like
-tshark's single pass, nothing points forward (no http.response_in on requests).
+tshark 4.0 keeps one list of exchanges per connection: every request opens a new exchange, and a
+response joins the newest exchange unless that one already has a final (>= 200) response, in
+which case it opens an exchange of its own (with no request). So pipelined requests are not
+paired first in, first out: the first response goes to the last request sent. Each message shows
+its exchange number, the previous exchange's request and response frames, and a response the
+time since its request and that request's frame; http.response_for.uri is the connection's last
+request URI. Like tshark's single pass, nothing points forward (no http.response_in on requests).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from analyzer.model import Dissection, Field, Layer
 from analyzer.state.tcp_fields import relative_time
 
 
 @dataclass(slots=True)
-class _Request:
-    frame: int
-    timestamp_ns: int
-    uri: str
-    previous: int  # the frame of the request before this one on the connection (0: none)
+class _Exchange:
+    number: int
+    prev_request: int  # the previous exchange's request frame (0: none)
+    prev_response: int  # the previous exchange's response frame (0: none)
+    request_frame: int = 0
+    timestamp_ns: int = 0
+    response_frame: int = 0
+    status: int = 0
 
 
 @dataclass(slots=True)
 class _Conversation:
-    requests: int = 0
-    responses: int = 0
-    waiting: deque[_Request] = field(default_factory=deque)
-    last_request: int = 0
-    last_response: int = 0
+    count: int = 0
+    tail: _Exchange | None = None
+    last_uri: str = ""
+
+    def open(self) -> _Exchange:
+        tail = self.tail
+        self.count += 1
+        self.tail = _Exchange(
+            self.count,
+            tail.request_frame if tail is not None else 0,
+            tail.response_frame if tail is not None else 0,
+        )
+        return self.tail
 
 
 def _node(name: str, label: str, value: int | float | str, show: str) -> Field:
@@ -58,59 +71,46 @@ class HttpTransactions:
         return dissection
 
     def _request(self, dissection: Dissection, layer: Layer, conv: _Conversation) -> None:
-        conv.requests += 1
-        number = conv.requests
+        exchange = conv.open()
+        exchange.request_frame = dissection.frame.number
+        exchange.timestamp_ns = dissection.frame.timestamp_ns
+        number = exchange.number
         full = layer.find("http.request.full_uri")
-        uri = str(full.value) if full is not None else ""
-        items = [_node("http.request_number", f"[HTTP request {number}/{number}]", number, str(number))]
-        if conv.last_request:
-            prev = conv.last_request
+        if full is not None:
+            conv.last_uri = str(full.value)
+        items = [_node("http.request_number", f"[HTTP request {number}/{conv.count}]", number, str(number))]
+        if exchange.prev_request:
+            prev = exchange.prev_request
             items.append(_node("http.prev_request_in", f"[Prev request in frame: {prev}]", prev, str(prev)))
         _insert_after(layer, "http.request", items)
-        conv.waiting.append(
-            _Request(dissection.frame.number, dissection.frame.timestamp_ns, uri, conv.last_request)
-        )
-        conv.last_request = dissection.frame.number
 
     def _response(self, dissection: Dissection, layer: Layer, conv: _Conversation) -> None:
-        conv.responses += 1
-        number = conv.responses
-        total = max(conv.requests, number)
-        items = [_node("http.response_number", f"[HTTP response {number}/{total}]", number, str(number))]
-        request = conv.waiting.popleft() if conv.waiting else None
-        if request is not None:
-            text = relative_time(dissection.frame.timestamp_ns - request.timestamp_ns)
+        exchange = conv.tail
+        if exchange is None or (exchange.response_frame and exchange.status >= 200):
+            exchange = conv.open()
+        exchange.response_frame = dissection.frame.number
+        code = layer.find("http.response.code")
+        exchange.status = code.value if code is not None and isinstance(code.value, int) else 0
+        number = exchange.number
+        items = [_node("http.response_number", f"[HTTP response {number}/{conv.count}]", number, str(number))]
+        if exchange.request_frame:
+            text = relative_time(dissection.frame.timestamp_ns - exchange.timestamp_ns)
             item = _node("http.time", f"[Time since request: {text} seconds]", 0.0, text)
-            item.value = (dissection.frame.timestamp_ns - request.timestamp_ns) / 1e9
+            item.value = (dissection.frame.timestamp_ns - exchange.timestamp_ns) / 1e9
             items.append(item)
-        previous_request = request.previous if request is not None else 0
-        if previous_request:
-            items.append(
-                _node(
-                    "http.prev_request_in",
-                    f"[Prev request in frame: {previous_request}]",
-                    previous_request,
-                    str(previous_request),
-                )
-            )
-        if conv.last_response:
-            prev = conv.last_response
+        if exchange.prev_request:
+            prev = exchange.prev_request
+            items.append(_node("http.prev_request_in", f"[Prev request in frame: {prev}]", prev, str(prev)))
+        if exchange.prev_response:
+            prev = exchange.prev_response
             items.append(_node("http.prev_response_in", f"[Prev response in frame: {prev}]", prev, str(prev)))
-        if request is not None:
-            items.append(
-                _node(
-                    "http.request_in",
-                    f"[Request in frame: {request.frame}]",
-                    request.frame,
-                    str(request.frame),
-                )
-            )
-            if request.uri:
-                items.append(
-                    _node("http.response_for.uri", f"[Request URI: {request.uri}]", request.uri, request.uri)
-                )
+        if exchange.request_frame:
+            frame = exchange.request_frame
+            items.append(_node("http.request_in", f"[Request in frame: {frame}]", frame, str(frame)))
+        if conv.last_uri:
+            uri = conv.last_uri
+            items.append(_node("http.response_for.uri", f"[Request URI: {uri}]", uri, uri))
         _insert_after(layer, "http.response", items)
-        conv.last_response = dissection.frame.number
 
 
 def _insert_after(layer: Layer, name: str, items: list[Field]) -> None:

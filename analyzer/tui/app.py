@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable
@@ -53,16 +54,30 @@ PANES = ("#list", "#tree", "#hex")
 WIDE = 150  # columns from which the tree and the bytes sit side by side
 FOCUS_ACTIONS = frozenset({"filter", "go_to", "pane"})  # actions that move the focus (see BINDINGS)
 INDEX_REPORT_SECONDS = 0.25  # least time between the indexing pass's progress reports
-FIRST_PAINT_SECONDS = 0.3  # how long after the first report the UI keeps short GIL slices
+# The workers (indexing, analysis, filters) hold the GIL in long stretches. The UI thread gives it
+# up at every turn of its event loop and then waits for a worker's slice to end before going on:
+# slices of 0.5 ms instead of Python's 5 ms cut that wait for each of the many turns a key press
+# takes. Measured: no slower indexing (the pass is slowed by the UI's work, not by switching).
+SWITCH_INTERVAL = 0.0005
+FIRST_PAINT_WAIT = 0.5  # seconds the indexing pass waits at most for the first rows to be drawn
+LOAD_DISSECTORS_AFTER = 0.5  # seconds: the latest the dissectors start loading (see on_mount)
 LIVE_ACTIONS = frozenset({"stop_capture", "restart_capture", "save_capture"})
 FILE_ONLY = "works on capture files: save this capture (w) and open the file"
 
 
 class Indexed(Message):
-    def __init__(self, count: int, fraction: float, done: bool, warnings: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        count: int,
+        fraction: float,
+        done: bool,
+        warnings: list[str] | None = None,
+        painted: threading.Event | None = None,
+    ) -> None:
         super().__init__()
         self.count, self.fraction, self.done = count, fraction, done
         self.warnings = warnings or []
+        self.painted = painted  # set by the UI once these rows are on screen (the first report)
 
 
 class Filtered(Message):
@@ -82,9 +97,9 @@ class DissectorsReady(Message):
 
 
 class Annotated(Message):
-    def __init__(self, packet: int, dissection: object) -> None:
+    def __init__(self, packet: int, dissection: object, request: int = 0) -> None:
         super().__init__()
-        self.packet, self.dissection = packet, dissection
+        self.packet, self.dissection, self.request = packet, dissection, request
 
 
 def _while_open(handler: Callable[..., None]) -> Callable[..., None]:
@@ -166,6 +181,9 @@ class LayerscopeApp(App[int]):
         self.prefix: PrefixDissector | None = None
         self.marks = bytearray()
         self.dissectors_ready = False
+        self._tree_request = 0  # the latest stream-aware tree asked for (see on_annotated)
+        self._switch_interval = sys.getswitchinterval()  # restored on unmount (see SWITCH_INTERVAL)
+        self._dissectors_loading = False
         self.view_facts = ViewFacts(PREFIX_LIMIT)
         self.search_query: SearchQuery | None = None
 
@@ -183,6 +201,8 @@ class LayerscopeApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
         packet_list = self.query_one(PacketList)
         packet_list.border_title = "Packets [1]"
         self.query_one(LayerTree).border_title = "Layers [2]"
@@ -196,7 +216,9 @@ class LayerscopeApp(App[int]):
             self._begin_live(capture)
         else:
             self.build_index()
-        self.load_dissectors()
+        # The dissectors load once the first rows are drawn (see on_indexed), so that their imports
+        # do not compete with the first screen for the GIL; this timer covers empty captures.
+        self.set_timer(LOAD_DISSECTORS_AFTER, self._load_dissectors_once)
         if self.start_screen:
             self.push_screen(StartScreen(Path(self.path).name), self._start_chosen)
 
@@ -217,6 +239,11 @@ class LayerscopeApp(App[int]):
         self.packet_list.styles.height = f"{self.list_share}fr"
         details.styles.height = f"{100 - self.list_share}fr"
 
+    def _load_dissectors_once(self) -> None:
+        if not self._dissectors_loading:
+            self._dissectors_loading = True
+            self.load_dissectors()
+
     @work(thread=True, group="load")
     def load_dissectors(self) -> None:
         from analyzer.pipeline import default_registry
@@ -235,7 +262,6 @@ class LayerscopeApp(App[int]):
     @work(thread=True, exclusive=True, group="index")
     def build_index(self) -> None:
         worker = get_current_worker()
-        interval = sys.getswitchinterval()
         first_report = last_report = 0.0
 
         def progress(count: int, fraction: float) -> bool:
@@ -245,20 +271,18 @@ class LayerscopeApp(App[int]):
             now = time.monotonic()
             if first_report and now - last_report < INDEX_REPORT_SECONDS:
                 return not worker.is_cancelled
+            if not first_report:
+                # The first screenful: let the UI thread draw it without sharing the GIL.
+                painted = threading.Event()
+                self.post_message(Indexed(count, fraction, False, painted=painted))
+                painted.wait(FIRST_PAINT_WAIT)
+                now = time.monotonic()
+            else:
+                self.post_message(Indexed(count, fraction, False))
             first_report, last_report = first_report or now, now
-            self.post_message(Indexed(count, fraction, False))
-            if now - first_report > FIRST_PAINT_SECONDS:
-                # The first screen is drawn: back to long GIL slices, so the pass runs at
-                # nearly its standalone speed.
-                sys.setswitchinterval(interval)
             return not worker.is_cancelled
 
-        # Until the first screen is painted, short GIL slices keep the UI thread's waits short.
-        sys.setswitchinterval(min(interval, 0.0005))
-        try:
-            warnings = self.index.fill(progress, every=8192)
-        finally:
-            sys.setswitchinterval(interval)
+        warnings = self.index.fill(progress, every=8192)
         self.post_message(Indexed(len(self.index), 1.0, True, warnings))
 
     @_while_open
@@ -271,6 +295,9 @@ class LayerscopeApp(App[int]):
         packet_list.set_count(message.count)
         if first:
             packet_list.reselect()
+            self.call_after_refresh(self._load_dissectors_once)
+        if message.painted is not None:
+            self.call_after_refresh(message.painted.set)
         self.indexing_done = message.done
         self.status.change(
             packets=message.count,
@@ -348,7 +375,8 @@ class LayerscopeApp(App[int]):
         hex_pane.show(dissection.frame.data)
         self._highlight(tree.cursor_node)
         if small:
-            self.annotate(packet)
+            self._tree_request += 1
+            self.annotate(packet, self._tree_request)
 
     def _times(self, packet: int) -> FrameTimes:
         stamps = self.index.__dict__["timestamp_ns"]
@@ -356,17 +384,21 @@ class LayerscopeApp(App[int]):
         return FrameTimes(stamps[0], previous, previous)
 
     @work(thread=True, exclusive=True, group="prefix")
-    def annotate(self, packet: int) -> None:
+    def annotate(self, packet: int, request: int = 0) -> None:
         worker = get_current_worker()
         if self.prefix is None:
             self.prefix = PrefixDissector(self.path, self._prefs())
         dissection = self.prefix.dissect(packet, lambda: not worker.is_cancelled)
         if dissection is not None and not worker.is_cancelled:
-            self.post_message(Annotated(packet, dissection))
+            self.post_message(Annotated(packet, dissection, request))
 
     @_while_open
     def on_annotated(self, message: Annotated) -> None:
         if self.live is not None or message.packet != self.packet_list.selected_packet:
+            return
+        if message.request != self._tree_request:
+            # A cancelled worker's result, posted before it was cancelled: a newer tree of the same
+            # packet is on its way, and showing this one in between would move the tree's cursor.
             return
         tree = self.query_one(LayerTree)
         tree.show(message.dissection)  # type: ignore[arg-type]
@@ -738,6 +770,7 @@ class LayerscopeApp(App[int]):
         return run
 
     def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
         if self.live is not None:
             self.live.capture.stop()  # the worker closes it
         if self._pending_capture is not None:

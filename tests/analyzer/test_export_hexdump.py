@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -45,6 +46,30 @@ def test_several_sources_get_headers() -> None:
     )
 
 
+# Captures where tshark -x also dumps data sources HTTP makes (a gzip body's "De-chunked entity
+# body" and "Uncompressed entity body"), which `read -x` (frames only, no dissection) does not:
+# there the frames' dumps are compared and tshark's extra sources are left out, with this reason.
+EXTRA_SOURCES_GAP = {
+    "http-nginx.pcap": "tshark -x adds HTTP's de-chunked / uncompressed body sources; read -x dumps frames",
+}
+SOURCE_HEADER = re.compile(rb"[A-Za-z][A-Za-z ()-]* \(\d+ bytes\):")
+
+
+def frames_only(dump: bytes) -> bytes:
+    """tshark's -x output with every data source but the frame left out (and the frame's header)."""
+    kept: list[bytes] = []
+    inside_extra = False
+    for line in dump.split(b"\n"):
+        if SOURCE_HEADER.fullmatch(line):
+            inside_extra = not line.startswith(b"Frame (")
+            continue
+        if line == b"":
+            inside_extra = False
+        if not inside_extra:
+            kept.append(line)
+    return b"\n".join(kept)
+
+
 def captures() -> list[Path]:
     return sorted(path for pattern in ("*.pcap", "*.pcapng") for path in DATA.glob(pattern))
 
@@ -59,4 +84,8 @@ def test_read_x_equals_tshark_x(capture: Path) -> None:
         ["tshark", "-x", *NO_REASSEMBLY, "-r", str(capture)], capture_output=True, check=False
     )
     assert ours.returncode == theirs.returncode
+    if capture.name in EXTRA_SOURCES_GAP:
+        assert frames_only(ours.stdout) == ours.stdout
+        assert ours.stdout == frames_only(theirs.stdout), EXTRA_SOURCES_GAP[capture.name]
+        return
     assert ours.stdout == theirs.stdout
