@@ -19,6 +19,11 @@ from analyzer.state.arp_watch import ArpTable, Duplicate
 from analyzer.summary_apps import TCP_APP_PORTS, UDP_APP_PORTS, may_start_message, tcp_app, udp_app
 from captures.pcapfile import RawRecord
 
+# The names tshark's Info column uses are the tree's value strings: one table for both.
+from dissectors.icmp import CODE_NAMES as ICMP_CODES
+from dissectors.icmp import TYPE_NAMES as ICMP_TYPES
+from dissectors.ip_names import ICMPV6_TYPES
+
 _U16 = struct.Struct("!H")
 _PORTS = struct.Struct("!HH")
 _U32 = struct.Struct("!I")
@@ -38,118 +43,9 @@ _FLAG_TEXT = [
 ]
 _NOP_NOP_TS = b"\x01\x01\x08\x0a"
 
-ICMP_TYPES = {
-    0: "Echo (ping) reply",
-    1: "Reserved",
-    2: "Reserved",
-    3: "Destination unreachable",
-    4: "Source quench (flow control)",
-    5: "Redirect",
-    6: "Alternate host address",
-    8: "Echo (ping) request",
-    9: "Router advertisement",
-    10: "Router solicitation",
-    11: "Time-to-live exceeded",
-    12: "Parameter problem",
-    13: "Timestamp request",
-    14: "Timestamp reply",
-    15: "Information request",
-    16: "Information reply",
-    17: "Address mask request",
-    18: "Address mask reply",
-    19: "Reserved (for security)",
-    30: "Traceroute",
-    31: "Datagram Conversion Error",
-    32: "Mobile Host Redirect",
-    33: "IPv6 Where-Are-You",
-    34: "IPv6 I-Am-Here",
-    35: "Mobile Registration Request",
-    36: "Mobile Registration Reply",
-    37: "Domain Name Request",
-    38: "Domain Name Reply",
-    39: "SKIP",
-    40: "Photuris",
-    41: "Experimental mobility protocols",
-}
-ICMP_CODES: dict[int, dict[int, str]] = {
-    3: {
-        0: "Network unreachable",
-        1: "Host unreachable",
-        2: "Protocol unreachable",
-        3: "Port unreachable",
-        4: "Fragmentation needed",
-        5: "Source route failed",
-        6: "Destination network unknown",
-        7: "Destination host unknown",
-        8: "Source host isolated",
-        9: "Network administratively prohibited",
-        10: "Host administratively prohibited",
-        11: "Network unreachable for TOS",
-        12: "Host unreachable for TOS",
-        13: "Communication administratively filtered",
-        14: "Host precedence violation",
-        15: "Precedence cutoff in effect",
-    },
-    5: {
-        0: "Redirect for network",
-        1: "Redirect for host",
-        2: "Redirect for TOS and network",
-        3: "Redirect for TOS and host",
-    },
-    6: {0: "Alternate address for host"},
-    9: {0: "Normal router advertisement", 16: "Does not route common traffic"},
-    11: {0: "Time to live exceeded in transit", 1: "Fragment reassembly time exceeded"},
-    12: {0: "Pointer indicates the error", 1: "Required option missing", 2: "Bad length"},
-}
 # ICMP types whose Info carries id/seq (echo, timestamp, information, address mask).
 _ICMP_ID_SEQ = frozenset((0, 8, 13, 14, 15, 16, 17, 18))
 
-ICMPV6_TYPES = {
-    1: "Destination Unreachable",
-    2: "Packet Too Big",
-    3: "Time Exceeded",
-    4: "Parameter Problem",
-    100: "Private experimentation",
-    101: "Private experimentation",
-    127: "Reserved for expansion of ICMPv6 error messages",
-    128: "Echo (ping) request",
-    129: "Echo (ping) reply",
-    130: "Multicast Listener Query",
-    131: "Multicast Listener Report",
-    132: "Multicast Listener Done",
-    133: "Router Solicitation",
-    134: "Router Advertisement",
-    135: "Neighbor Solicitation",
-    136: "Neighbor Advertisement",
-    137: "Redirect",
-    138: "Router Renumbering",
-    139: "Node Information Query",
-    140: "Node Information Reply",
-    141: "Inverse Neighbor Discovery Solicitation",
-    142: "Inverse Neighbor Discovery Advertisement",
-    143: "Multicast Listener Report Message v2",
-    144: "Home Agent Address Discovery Request",
-    145: "Home Agent Address Discovery Reply",
-    146: "Mobile Prefix Solicitation",
-    147: "Mobile Prefix Advertisement",
-    148: "Certification Path Solicitation",
-    149: "Certification Path Advertisement",
-    150: "Experimental Mobility",
-    151: "Multicast Router Advertisement",
-    152: "Multicast Router Solicitation",
-    153: "Multicast Router Termination",
-    154: "FMIPv6",
-    155: "RPL Control",
-    156: "Locator Update",
-    157: "Duplicate Address Request",
-    158: "Duplicate Address Confirmation",
-    159: "MPL Control Message",
-    160: "Extended Echo request",
-    161: "Extended Echo reply",
-    200: "Private experimentation",
-    201: "Private experimentation",
-    255: "Reserved for expansion of ICMPv6 informational messages",
-}
 ICMPV6_CODES: dict[int, dict[int, str]] = {
     1: {
         0: "No route to destination",
