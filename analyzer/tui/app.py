@@ -2,7 +2,8 @@
 
 Threads: indexing, filtering, the colouring analysis and the stream-aware tree run in workers and
 talk to the UI only through messages; the UI thread formats only the visible rows and dissects
-only the selected packet. See analyzer/tui/workers.py for the passes and their limits.
+only the selected packet. See analyzer/tui/workers.py for the passes and their limits, and
+analyzer/tui/feeds.py for how they read a file or follow a live capture as it grows.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from analyzer.index import PacketIndex
 from analyzer.model import Dissection, Field, Layer
 from analyzer.textsafe import escape_label
 
+from .feeds import FileFeed, FrameFeed
 from .filter_bar import FilterBar, GoToPrompt
 from .hex_pane import HexPane
 from .live import LiveCaptureError, LiveEnded, LiveProgress, LiveSource, open_live, run_capture, save_capture
@@ -62,7 +64,6 @@ SWITCH_INTERVAL = 0.0005
 FIRST_PAINT_WAIT = 0.5  # seconds the indexing pass waits at most for the first rows to be drawn
 LOAD_DISSECTORS_AFTER = 0.5  # seconds: the latest the dissectors start loading (see on_mount)
 LIVE_ACTIONS = frozenset({"stop_capture", "restart_capture", "save_capture"})
-FILE_ONLY = "works on capture files: save this capture (w) and open the file"
 
 
 class Indexed(Message):
@@ -170,6 +171,8 @@ class LayerscopeApp(App[int]):
         self.saved: tuple[str, int] | None = None  # the last save: path and packet count
         self.path = "" if capture is not None else str(path)
         self.index = PacketIndex(None) if capture is not None else PacketIndex.for_file(self.path)
+        self.feed: FrameFeed = FileFeed(self.path)  # what the background passes read (see feeds.py)
+        self._facts_held = False  # a view is reading view_facts (see _open_facts_view)
         self._pending_capture = capture
         self.start_screen = start_screen
         self.indexed = 0
@@ -319,26 +322,39 @@ class LayerscopeApp(App[int]):
 
     @work(thread=True, exclusive=True, group="analysis")
     def analyse(self) -> None:
+        """Row colours and the views' facts from one annotated pass; during a live capture the pass
+        follows the capture, and reports whenever it has caught up with it."""
         worker = get_current_worker()
 
         def progress(count: int, fraction: float) -> bool:
             self.post_message(Analysed(fraction))
             return not worker.is_cancelled
 
-        from analyzer.session import iter_dissections
+        from analyzer.session import dissect_frames
 
-        marks, facts = self.marks, self.view_facts
-        total = max(min(self.indexed, facts.limit), 1)
+        marks, facts, feed = self.marks, self.view_facts, self.feed
+        reported = -1
+
+        def caught_up() -> None:
+            nonlocal reported
+            if facts.analysed != reported:
+                progress(facts.analysed, 1.0)
+                reported = facts.analysed
+
+        reading = feed.reading(lambda: not worker.is_cancelled, caught_up)
 
         def each(dissection: Dissection) -> bool:
             number = dissection.frame.number - 1
+            if feed.live and number >= len(marks):  # a live capture's marks grow with it
+                marks.extend(bytes(number + 1 - len(marks)))
             if number < len(marks):
                 marks[number] = dissection_marks(dissection)
             if facts.analysed % 512 == 0:
-                return progress(facts.analysed, facts.analysed / total)
+                total = facts.total if feed.live else min(self.indexed, facts.limit)
+                return progress(facts.analysed, facts.analysed / max(total, 1))
             return True
 
-        if collect(iter_dissections(self.path, prefs=self._prefs()), facts, each):
+        if collect(dissect_frames(reading, prefs=self._prefs()), facts, each) and not worker.is_cancelled:
             progress(facts.analysed, 1.0)
 
     @_while_open
@@ -362,12 +378,10 @@ class LayerscopeApp(App[int]):
         from analyzer.pipeline import dissect_frame
 
         dissection = dissect_frame(self.index.frame(packet), times=self._times(packet), prefs=self._prefs())
-        small = self.indexing_done and self.indexed <= PREFIX_LIMIT
-        if self.live is not None:
-            note = "[Stream fields not shown during live capture: save it (w) and open the file]"
-        elif small:
+        small = (self.indexing_done or self.live is not None) and self.indexed <= PREFIX_LIMIT
+        if small:
             note = "[Stream fields (tcp.stream, relative numbers, analysis): replaying earlier packets…]"
-        elif self.indexing_done:
+        elif self.indexing_done or self.live is not None:
             note = f"[Stream fields not shown: single-packet view of a capture over {PREFIX_LIMIT:,} packets]"
         else:
             note = "[Stream fields not shown while indexing]"
@@ -387,14 +401,14 @@ class LayerscopeApp(App[int]):
     def annotate(self, packet: int, request: int = 0) -> None:
         worker = get_current_worker()
         if self.prefix is None:
-            self.prefix = PrefixDissector(self.path, self._prefs())
+            self.prefix = PrefixDissector(self.feed, self._prefs())
         dissection = self.prefix.dissect(packet, lambda: not worker.is_cancelled)
         if dissection is not None and not worker.is_cancelled:
             self.post_message(Annotated(packet, dissection, request))
 
     @_while_open
     def on_annotated(self, message: Annotated) -> None:
-        if self.live is not None or message.packet != self.packet_list.selected_packet:
+        if message.packet != self.packet_list.selected_packet:
             return
         if message.request != self._tree_request:
             # A cancelled worker's result, posted before it was cancelled: a newer tree of the same
@@ -445,9 +459,6 @@ class LayerscopeApp(App[int]):
     # -- filter -------------------------------------------------------------------------------
 
     def on_filter_bar_applied(self, message: FilterBar.Applied) -> None:
-        if self.live is not None and message.display_filter is not None:
-            self.notify(f"Display filtering {FILE_ONLY}", severity="warning")
-            return
         self.filter_generation += 1
         self.workers.cancel_group(self, "filter")
         packet_list = self.packet_list
@@ -471,7 +482,7 @@ class LayerscopeApp(App[int]):
             self.post_message(Filtered(generation, rows, matched, fraction))
             return not worker.is_cancelled
 
-        filter_rows(self.path, display_filter, rows, progress)
+        filter_rows(self.feed, display_filter, rows, progress, lambda: not worker.is_cancelled)
 
     @_while_open
     def on_filtered(self, message: Filtered) -> None:
@@ -479,8 +490,11 @@ class LayerscopeApp(App[int]):
             return
         packet_list = self.packet_list
         was_empty = packet_list.displayed == 0
+        following = self._following()
         packet_list.set_rows(message.rows, message.matched)
-        if was_empty and packet_list.displayed:
+        if following and packet_list.displayed:
+            packet_list.cursor = packet_list.displayed - 1
+        elif was_empty and packet_list.displayed:
             packet_list.reselect()
         self.status.change(
             displayed=packet_list.displayed, filtering=None if message.fraction >= 1.0 else message.fraction
@@ -596,17 +610,10 @@ class LayerscopeApp(App[int]):
     def _packet_list_actions(self) -> frozenset[str]:
         return frozenset(action.partition("(")[0] for _key, action, _text, _shown in self.KEYS)
 
-    def _file_only(self, what: str) -> bool:
-        """True (after saying why) when `what` cannot run because a live capture is shown."""
-        if self.live is None:
-            return False
-        self.notify(f"{what} {FILE_ONLY}", severity="warning")
-        return True
-
     def _facts_ready(self) -> bool:
-        if self._file_only("This view"):
-            return False
-        if self.view_facts.complete:
+        """True when the views' facts may be read: the pass is done, or it follows a live capture
+        (the view then shows what it has analysed so far)."""
+        if self.view_facts.complete or self.live is not None:
             return True
         done = self.view_facts.analysed / max(min(self.indexed, self.view_facts.limit), 1)
         self.notify(f"Still analysing the capture ({done:.0%}); try again in a moment", timeout=3)
@@ -619,7 +626,27 @@ class LayerscopeApp(App[int]):
     def _open_view(self, screen: Screen[ViewResult | None]) -> None:
         self.push_screen(screen, self._view_closed)
 
+    def _open_facts_view(self, make: Callable[[ViewFacts], Screen[ViewResult | None]]) -> None:
+        """Open a view that reads the analysis facts; a live capture's pass waits until it closes."""
+        if not self._facts_ready():
+            return
+        facts = self.view_facts
+        facts.lock.acquire()
+        self._facts_held = True
+        try:
+            screen = make(facts)
+        except BaseException:
+            self._release_facts()
+            raise
+        self._open_view(screen)
+
+    def _release_facts(self) -> None:
+        if self._facts_held:
+            self._facts_held = False
+            self.view_facts.lock.release()
+
     def _view_closed(self, result: ViewResult | None) -> None:
+        self._release_facts()
         self.packet_list.focus()
         if result is None:
             return
@@ -651,34 +678,29 @@ class LayerscopeApp(App[int]):
         if packet < 0:
             self.bell()
             return
-        if self._file_only("Following a stream"):
-            return
-        self._open_view(FollowScreen(self.path, packet + 1))
+        self._open_view(FollowScreen(self.feed.records, packet + 1))
 
     def action_conversations(self) -> None:
         from .views_conversations import ConversationsScreen
 
-        if self._facts_ready():
-            facts = self.view_facts
-            self._open_view(ConversationsScreen(facts.flows(), self._first_ns(), facts.note()))
+        first = self._first_ns()
+        self._open_facts_view(lambda facts: ConversationsScreen(facts.flows(), first, facts.note()))
 
     def action_handshakes(self) -> None:
         from .views_handshakes import HandshakesScreen
 
-        if self._facts_ready():
-            self._open_view(HandshakesScreen(self.view_facts, self._first_ns()))
+        self._open_facts_view(lambda facts: HandshakesScreen(facts, self._first_ns()))
 
     def action_transactions(self) -> None:
         from .views_transactions import TransactionsScreen
 
-        if self._facts_ready():
-            self._open_view(TransactionsScreen(self.view_facts, self._first_ns()))
+        self._open_facts_view(lambda facts: TransactionsScreen(facts, self._first_ns()))
 
     def action_statistics(self) -> None:
         from .views_stats import StatsScreen
 
-        if self._facts_ready():
-            self._open_view(StatsScreen(self.path, self.view_facts))
+        interface = self.live.iface if self.live is not None else ""
+        self._open_facts_view(lambda facts: StatsScreen(self.path, facts, interface))
 
     def action_search(self) -> None:
         previous = self.search_query.text if self.search_query is not None else ""
@@ -776,6 +798,7 @@ class LayerscopeApp(App[int]):
         if self._pending_capture is not None:
             self._pending_capture.close()
         self.workers.cancel_all()
+        self._release_facts()
         self.index.close()
 
     # -- live capture (analyzer/tui/live.py) --------------------------------------------------
@@ -800,9 +823,11 @@ class LayerscopeApp(App[int]):
             self.live.capture.stop()
         for group in ("index", "analysis", "prefix", "filter", "search"):
             self.workers.cancel_group(self, group)
+        self._release_facts()  # the old pass is cancelled: nothing reads its facts any more
         self.live_generation += 1
         source = LiveSource(capture, self.live_generation)
         previous, self.live, self.index = self.index, source, source.index
+        self.feed = source.feed
         previous.close()
         self.path = ""
         self.indexed, self.indexing_done = 0, False
@@ -810,7 +835,7 @@ class LayerscopeApp(App[int]):
         self.display_filter = None
         self.prefix = None
         self.marks = bytearray()
-        self.view_facts = ViewFacts(PREFIX_LIMIT)
+        self.view_facts = ViewFacts(PREFIX_LIMIT, live=True)
         self.index.resolve_names = self.resolve_names
         packet_list = self.packet_list
         packet_list.attach(self.index)
@@ -819,20 +844,27 @@ class LayerscopeApp(App[int]):
         packet_list.set_count(0)
         packet_list.cursor = 0
         packet_list.reselect()
-        bar = self.query_one(FilterBar)
-        bar.input.value = bar.active = ""
         self.status.change(
             live=source.status_text(), packets=0, displayed=0, filter_text="", indexing=None, analysing=None
         )
         self.refresh_bindings()
         self._pump(source)
+        self.analyse()
+        # A display filter stays on across a restart (as in Wireshark) and follows the new capture.
+        bar = self.query_one(FilterBar)
+        if bar.active:
+            self.apply_filter_text(bar.active)
 
     @work(thread=True, group="live")
     def _pump(self, source: LiveSource) -> None:
         def report(count: int, stats: CaptureStats) -> None:
+            source.feed.publish(count)
             self.post_message(LiveProgress(source.generation, count, stats))
 
-        error = run_capture(source.capture, source.index, report)
+        try:
+            error = run_capture(source.capture, source.index, report)
+        finally:
+            source.feed.end(len(source.index))
         stats = source.capture.stats()
         self.post_message(LiveEnded(source.generation, len(source.index), stats, error))
 
@@ -855,14 +887,19 @@ class LayerscopeApp(App[int]):
         if message.error is not None:
             self.notify(escape_label(message.error), title="Live capture", severity="error", timeout=10)
 
+    def _following(self) -> bool:
+        """A live list follows the newest packet while its cursor is on the last row; moving up
+        stops that, and G (the last row) starts it again."""
+        packet_list = self.packet_list
+        return self.live is not None and packet_list.cursor >= packet_list.displayed - 1
+
     def _show_live_count(self, count: int) -> None:
         source, packet_list = self.live, self.packet_list
         assert source is not None
-        # Follow the newest packet while the cursor is on the last row; moving up stops that,
-        # and G (the last row) starts it again.
-        following = packet_list.cursor >= packet_list.displayed - 1
+        following = self._following()
         first = self.indexed == 0 and count > 0
         self.indexed = count
+        self.view_facts.total = count
         packet_list.set_count(count)
         if following and count:
             packet_list.cursor = packet_list.displayed - 1

@@ -23,6 +23,8 @@ from captures.live import CaptureStats, LiveCapture, LiveCaptureError, as_record
 from captures.types import RawRecord
 from captures.writer import write_pcap, write_pcapng
 
+from .feeds import LiveFeed
+
 REPORT_SECONDS = 0.1
 # How long the capture waits for traffic before handing the worker an empty batch: also the
 # longest a lone packet waits before it is shown.
@@ -40,6 +42,10 @@ class LiveSource:
     index: PacketIndex = field(default_factory=lambda: PacketIndex(None, keep_bytes=True))
     running: bool = True
     stats: CaptureStats = field(default_factory=lambda: CaptureStats(0, 0, 0))
+    feed: LiveFeed = field(init=False)  # the index as the background passes read it
+
+    def __post_init__(self) -> None:
+        self.feed = LiveFeed(self.index)
 
     @property
     def iface(self) -> str:

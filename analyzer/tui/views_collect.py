@@ -4,10 +4,15 @@ annotated analysis pass the app already runs for row colours.
 `ViewFacts.feed` takes each annotated Dissection in capture order and keeps small per-view records;
 the views read them once the pass is done (`complete`), never while the worker writes. The pass is
 bounded (`limit` packets): beyond it `truncated` tells the views to say so.
+
+During a live capture the pass never completes: it follows the capture. A view then reads the
+facts while holding `lock`, which the pass takes for each packet it feeds, so the view sees the
+packets analysed when it opened, and the pass waits (the capture itself goes on) until it closes.
 """
 
 from __future__ import annotations
 
+import threading
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -130,9 +135,11 @@ def _top_layers(dissection: Dissection) -> list[Layer]:
 class ViewFacts:
     """Records for the views from one pass over at most `limit` packets (see module doc)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, live: bool = False) -> None:
         self.limit = limit
-        self.total = 0  # packets in the capture (set by the app once indexed)
+        self.live = live
+        self.lock = threading.Lock()
+        self.total = 0  # packets in the capture (set by the app once indexed, or as they arrive live)
         self.analysed = 0
         self.complete = False
         self.truncated = False
@@ -175,6 +182,7 @@ class ViewFacts:
 
         frame = dissection.frame
         self.analysed += 1
+        self._flows = None
         self.timestamps.append(frame.timestamp_ns)
         self.lengths.append(frame.wire_len)
         if self.analysed == 1:
@@ -306,9 +314,15 @@ class ViewFacts:
         return self.dhcp.transactions() if self.dhcp is not None else []
 
     def note(self) -> str:
-        """The honest caveat for a bounded pass, or ""."""
+        """The honest caveat for a bounded pass or a live capture, or ""."""
         if self.truncated:
-            return f"Only the first {self.analysed:,} of {self.total:,} packets analysed."
+            cut = f"Only the first {self.analysed:,} of {self.total:,} packets analysed."
+            return f"Live capture: {cut}" if self.live else cut
+        if self.live:
+            return (
+                f"Live capture: the {self.analysed:,} packets analysed when this view opened "
+                f"(of {self.total:,} captured); reopen it to refresh."
+            )
         return ""
 
 
@@ -320,7 +334,8 @@ def collect(
         if facts.analysed >= facts.limit:
             facts.truncated = True
             break
-        facts.feed(dissection)
+        with facts.lock:
+            facts.feed(dissection)
         if each is not None and not each(dissection):
             return False
     facts.complete = True

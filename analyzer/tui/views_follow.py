@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -20,6 +21,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from analyzer.export.follow import FORMATS, FollowResult, format_follow
+from captures.types import RawRecord
 
 from .views_base import AskScreen, ViewScreen
 
@@ -86,29 +88,27 @@ def save_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def find_stream(path: str, packet: int) -> tuple[str, int] | None:
+def find_stream(records: Iterator[RawRecord], packet: int) -> tuple[str, int] | None:
     """("tcp" | "udp", stream number) of 1-based frame `packet`, numbered as tshark does."""
     from analyzer.export.flows_facts import UdpFact, iter_facts
     from analyzer.state.tcp_facts import TcpSegment
     from analyzer.state.tcp_tracker import TcpTracker
     from analyzer.state.udp_tracker import UdpTracker
-    from captures.pcapfile import open_capture
 
     tcp, udp = TcpTracker(), UdpTracker()
-    with open_capture(path) as reader:
-        for facts in iter_facts(reader.records()):
-            fact = facts.fact
-            if isinstance(fact, TcpSegment):
-                stream = tcp.feed(fact).stream
-                if facts.number == packet:
-                    return "tcp", stream
-            elif isinstance(fact, UdpFact):
-                d = fact.datagram
-                stream = udp.feed(d.src, d.sport, d.dst, d.dport, d.payload_len, d.timestamp_ns, not d.quoted)
-                if facts.number == packet:
-                    return ("udp", stream) if not d.quoted else None
-            if facts.number >= packet:
-                return None
+    for facts in iter_facts(records):
+        fact = facts.fact
+        if isinstance(fact, TcpSegment):
+            stream = tcp.feed(fact).stream
+            if facts.number == packet:
+                return "tcp", stream
+        elif isinstance(fact, UdpFact):
+            d = fact.datagram
+            stream = udp.feed(d.src, d.sport, d.dst, d.dport, d.payload_len, d.timestamp_ns, not d.quoted)
+            if facts.number == packet:
+                return ("udp", stream) if not d.quoted else None
+        if facts.number >= packet:
+            return None
     return None
 
 
@@ -128,9 +128,11 @@ class FollowScreen(ViewScreen):
     FollowScreen #follow { height: 1fr; }
     """
 
-    def __init__(self, path: str, packet: int) -> None:
+    def __init__(self, records: Callable[[], Iterator[RawRecord]], packet: int) -> None:
+        """Follow the stream of 1-based frame `packet`; `records()` reads the capture (a file's
+        records, or a snapshot of a live capture) from its first packet."""
         super().__init__()
-        self.path = path
+        self.records = records
         self.packet = packet  # 1-based frame the stream is chosen by
         self.proto = ""
         self.stream = -1
@@ -156,16 +158,14 @@ class FollowScreen(ViewScreen):
     def load(self) -> None:
         from analyzer.commands.follow import follow_stream
         from analyzer.export.flows_facts import iter_facts
-        from captures.pcapfile import open_capture
 
         worker = get_current_worker()
-        found = find_stream(self.path, self.packet)
+        found = find_stream(self.records(), self.packet)
         if found is None or worker.is_cancelled:
             self.app.call_from_thread(self._loaded, None, "", -1)
             return
         proto, stream = found
-        with open_capture(self.path) as reader:
-            result = follow_stream(iter_facts(reader.records()), proto, stream)
+        result = follow_stream(iter_facts(self.records()), proto, stream)
         if not worker.is_cancelled:
             self.app.call_from_thread(self._loaded, result, proto, stream)
 

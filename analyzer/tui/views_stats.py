@@ -57,19 +57,20 @@ def _stamp(ns: int, digits: int) -> str:
     return f"{text}.{fraction // 10 ** (9 - digits):0{digits}d}" if digits else text
 
 
-def capture_properties(path: str, facts: ViewFacts) -> list[tuple[str, str]]:
-    """capinfos' main lines for the analysed packets."""
+def capture_properties(path: str, facts: ViewFacts, interface: str = "") -> list[tuple[str, str]]:
+    """capinfos' main lines for the analysed packets of the file `path` or the live capture on
+    `interface` (which has no file yet: its type and size are left out)."""
     packets = len(facts.timestamps)
     data_size = sum(facts.lengths)
     encapsulation = "Per packet" if len(facts.encapsulations) > 1 else next(iter(facts.encapsulations), "")
-    lines = [
-        ("File name", path),
-        ("File type", _file_type(path)),
-        ("File encapsulation", encapsulation),
-        ("Number of packets", str(packets)),
-        ("File size", capinfos_size(os.path.getsize(path))),
-        ("Data size", capinfos_size(data_size)),
-    ]
+    if interface:
+        lines = [("Interface", f"{interface} (live capture)")]
+    else:
+        lines = [("File name", path), ("File type", _file_type(path))]
+    lines += [("File encapsulation", encapsulation), ("Number of packets", str(packets))]
+    if not interface:
+        lines.append(("File size", capinfos_size(os.path.getsize(path))))
+    lines.append(("Data size", capinfos_size(data_size)))
     if packets:
         first, last, digits = min(facts.timestamps), max(facts.timestamps), facts.ts_digits
         duration = (last - first) / NS
@@ -119,10 +120,12 @@ class StatsScreen(ViewScreen):
     StatsScreen Static { padding: 0 1; }
     """
 
-    def __init__(self, path: str, facts: ViewFacts) -> None:
+    def __init__(self, path: str, facts: ViewFacts, interface: str = "") -> None:
+        """Statistics of the file `path`, or of the live capture on `interface`."""
         super().__init__()
         self.path = path
         self.facts = facts
+        self.interface = interface
 
     def compose(self) -> ComposeResult:
         facts = self.facts
@@ -133,7 +136,7 @@ class StatsScreen(ViewScreen):
             properties = Table(show_header=False, box=None, padding=(0, 1))
             properties.add_column(style="bold cyan", no_wrap=True)
             properties.add_column()
-            for name, value in capture_properties(self.path, facts):
+            for name, value in capture_properties(self.path, facts, self.interface):
                 properties.add_row(f"{name}:", Text(escape_label(value)))
             yield Static("Capture properties (capinfos)", classes="section")
             yield Static(properties, id="properties")

@@ -3,7 +3,7 @@ a `progress` callback (which returns False to stop). Results are shared with the
 only grow; the UI reads only the prefix a progress report has published.
 
 - `filter_rows`: which packets a display filter shows (one streamed pass, `select_frames`).
-- `analyse_marks`: per-packet colouring marks (problems, retransmissions) from one annotated pass.
+- `dissection_marks`: a packet's colouring marks (problems, retransmissions) from its annotated tree.
 - `PrefixDissector`: a packet's tree with its stream-dependent fields (tcp.stream, relative
   numbers, analysis), by running the annotators over every frame before it. It keeps its
   position, so walking down the list costs one frame per step; going back starts over.
@@ -11,7 +11,6 @@ only grow; the UI reads only the prefix a progress report has published.
 
 from __future__ import annotations
 
-import os
 import threading
 from array import array
 from collections.abc import Callable, Iterator
@@ -19,11 +18,11 @@ from typing import TYPE_CHECKING
 
 from analyzer.context import Preferences
 from analyzer.model import Dissection, Severity
-from captures.frame import Frame
-from captures.pcapfile import open_stream
 
 if TYPE_CHECKING:
     from analyzer.filter import DisplayFilter
+
+    from .feeds import FrameFeed
 
 from .packet_list import MARK_ERROR, MARK_RETRANSMISSION, MARK_WARNING
 
@@ -42,30 +41,41 @@ _RETRANSMISSIONS = frozenset(
 Progress = Callable[[int, float], bool]
 
 
-def _streamed_frames(path: str, position: list[float]) -> Iterator[Frame]:
-    """Frames read in chunks (bounded memory, unlike the mapped reader); `position[0]` tracks the
-    fraction of the file read so far."""
-    with open(path, "rb") as raw:
-        size = max(os.fstat(raw.fileno()).st_size, 1)
-        reader = open_stream(raw, path)
-        for frame in reader:
-            position[0] = raw.tell() / size
-            yield frame
+def filter_rows(
+    feed: FrameFeed,
+    display_filter: DisplayFilter,
+    rows: array[int],
+    progress: Progress,
+    keep_going: Callable[[], bool] = lambda: True,
+) -> bool:
+    """Append the 0-based number of every packet the filter shows; False if stopped early.
 
-
-def filter_rows(path: str, display_filter: DisplayFilter, rows: array[int], progress: Progress) -> bool:
-    """Append the 0-based number of every packet the filter shows; False if stopped early."""
+    On a live feed the pass follows the capture, reporting whenever it has caught up."""
     from analyzer.filter.apply import select_frames  # the filter machinery loads on first use
 
-    position = [0.0]
-    scanned = 0
-    for scanned, (frame, shown, _tree) in enumerate(
-        select_frames(_streamed_frames(path, position), display_filter), 1
-    ):
+    stopped = False
+    scanned, reported = 0, -1
+
+    def going() -> bool:
+        return not stopped and keep_going()
+
+    def caught_up() -> None:
+        nonlocal stopped, reported
+        if scanned != reported:
+            stopped = stopped or not progress(len(rows), 1.0)
+            reported = scanned
+
+    reading = feed.reading(going, caught_up)
+    for frame, shown, _tree in select_frames(reading, display_filter):
+        scanned += 1
         if shown:
             rows.append(frame.number - 1)
-        if scanned % REPORT_EVERY == 0 and not progress(len(rows), position[0]):
-            return False
+        if scanned % REPORT_EVERY == 0:
+            stopped = not progress(len(rows), reading.fraction)
+            if stopped:
+                return False
+    if stopped or not keep_going():
+        return False
     progress(len(rows), 1.0)
     return True
 
@@ -83,27 +93,11 @@ def dissection_marks(dissection: Dissection) -> int:
     return mark
 
 
-def analyse_marks(path: str, marks: bytearray, progress: Progress, prefs: Preferences | None = None) -> bool:
-    """Fill `marks` (pre-sized) in capture order; False if stopped early."""
-    from analyzer.session import dissect_frames
-
-    position = [0.0]
-    for count, dissection in enumerate(dissect_frames(_streamed_frames(path, position), prefs=prefs), 1):
-        number = dissection.frame.number - 1
-        if number >= len(marks):
-            break
-        marks[number] = dissection_marks(dissection)
-        if count % 512 == 0 and not progress(count, position[0]):
-            return False
-    progress(len(marks), 1.0)
-    return True
-
-
 class PrefixDissector:
     """Annotated trees of single packets, by replaying the capture up to them (see module doc)."""
 
-    def __init__(self, path: str, prefs: Preferences | None = None) -> None:
-        self.path = path
+    def __init__(self, feed: FrameFeed, prefs: Preferences | None = None) -> None:
+        self.feed = feed
         self.prefs = prefs
         self._lock = threading.Lock()
         self._stream: Iterator[Dissection] | None = None
@@ -115,7 +109,7 @@ class PrefixDissector:
             if self._stream is None or packet < self._next:
                 from analyzer.session import dissect_frames
 
-                self._stream = dissect_frames(_streamed_frames(self.path, [0.0]), prefs=self.prefs)
+                self._stream = dissect_frames(self.feed.replay(), prefs=self.prefs)
                 self._next = 0
             for dissection in self._stream:
                 self._next += 1

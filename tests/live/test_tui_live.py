@@ -1,8 +1,9 @@
 """Live capture in the TUI, driven by Textual's pilot: the start screen's interface list (no root
 needed), and a real capture between two namespaces (10.67.0.1 <-> 10.67.0.2) with pings, an HTTP
 download and a refused connection: rows appear and follow the newest packet, the TCP handshake
-shows as SYN, SYN/ACK and ACK rows, `s` stops, `w` saves a file tshark reads back with the same
-count. The app must run inside the client namespace, so the pilot part runs this very file as a
+shows as SYN, SYN/ACK and ACK rows; while the capture runs, a display filter shows old and new
+matching packets, the tree has tshark's stream fields, follow, the handshake board and the
+transactions view work; `s` stops, `w` saves a file tshark reads back with the same count. The app must run inside the client namespace, so the pilot part runs this very file as a
 script under `ip netns exec` and prints its findings as JSON (see `drive`).
 """
 
@@ -202,6 +203,34 @@ def test_live_capture_in_the_tui(pair: tuple[str, str, str, Path]) -> None:
     assert any(f"{CLOSED_PORT} → " in info and "[RST, ACK]" in info for info in infos)
     assert any("GET /hello.txt HTTP/1.1" in info for info in infos)
     assert found["count_after_stop"] == found["count"], "packets were added after the stop"
+    # Everything below was done while the capture ran.
+    assert found["running"]
+    filtered = found["filtered_rows"]
+    assert len(filtered) > found["filtered_before"] > 0
+    assert {protocol for protocol, _info in filtered} == {"TCP", "HTTP"}, filtered
+    assert all(str(HTTP_PORT) in info for protocol, info in filtered if protocol == "TCP"), filtered
+    assert any("GET /hello.txt?again HTTP/1.1" in info for _protocol, info in filtered)
+    assert found["filtered_follows"] and found["filtered_selected_is_last"]
+    # The stream fields equal tshark's on the saved file.
+    number, stream, seq = found["tree_stream"]
+    wanted = ["-T", "fields", "-e", "tcp.stream", "-e", "tcp.seq"]
+    oracle = subprocess.run(
+        ["tshark", "-r", str(saved), "-Y", f"frame.number == {number}", *wanted],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert oracle.stdout.split() == [stream, seq]
+    follow = found["follow"]
+    assert "GET /hello.txt HTTP/1.1" in follow and "hello from the server namespace" in follow, follow
+    connections = {port: (state, history, timed) for port, state, history, timed in found["connections"]}
+    assert connections[HTTP_PORT][0] == "SF" and connections[HTTP_PORT][2], connections
+    assert connections[HTTP_PORT][1].startswith("ShAD"), connections
+    assert connections[CLOSED_PORT][0] == "REJ", connections
+    syn, syn_ack, ack = found["ladder_flags"][:3]
+    assert (syn, syn_ack, ack) == (0x002, 0x012, 0x010)
+    assert found["paused_while_open"] and found["captured_while_open"]
+    assert ["GET", "/hello.txt", "200 OK"] in found["http"], found["http"]
     assert found["saved"] == [str(saved), found["count"]]
     counted = subprocess.run(
         ["tshark", "-r", str(saved), "-T", "fields", "-e", "frame.number"],
@@ -249,6 +278,7 @@ async def drive(iface: str, saved: str) -> dict[str, Any]:
         found["held"] = app.packet_list.cursor == 0
         found["status"] = app.status.status.live
         await pilot.press("G")
+        found.update(await _analysis_while_capturing(app, pilot, run))
         await pilot.press("s")
         await _wait(pilot, lambda: not source.running)
         found["stopped_status"] = app.status.status.live
@@ -265,6 +295,72 @@ async def drive(iface: str, saved: str) -> dict[str, Any]:
             await _wait(pilot, lambda: app.saved is not None)
         found["saved"] = list(app.saved or ())
         found["count_after_stop"] = len(app.index)
+    return found
+
+
+async def _analysis_while_capturing(app: Any, pilot: Any, run: Callable[..., Any]) -> dict[str, Any]:
+    """Filters, the stream-aware tree, the handshake board, transactions and follow, all while the
+    capture goes on (the capture is still running when this returns)."""
+    from analyzer.tui.views_follow import FollowScreen
+    from analyzer.tui.views_handshakes import HandshakesScreen
+    from analyzer.tui.views_transactions import TransactionsScreen
+
+    found: dict[str, Any] = {}
+    packet_list, source = app.packet_list, app.live
+    # The analysis pass follows the capture: wait until it has caught up.
+    await _wait(
+        pilot, lambda: app.view_facts.analysed == len(app.index) and app.status.status.analysing is None
+    )
+    # A display filter applied during the capture shows the matching packets so far...
+    app.apply_filter_text(f"tcp.port == {HTTP_PORT}")
+    await _wait(pilot, lambda: packet_list.displayed > 0 and app.status.status.filtering is None)
+    before = packet_list.displayed
+    found["filtered_before"] = before
+    # ...and the ones that arrive after it, with the list following the newest of them.
+    await run("curl", "-s", "-o", "/dev/null", f"http://{SERVER_IP}:{HTTP_PORT}/hello.txt?again")
+    await _wait(pilot, lambda: packet_list.displayed >= before + 8)
+    await pilot.pause(0.5)
+    shown = [packet_list.packet_at(row) for row in range(packet_list.displayed)]
+    found["filtered_rows"] = [[app.index.summary(p).protocol, app.index.summary(p).info] for p in shown]
+    found["filtered_follows"] = packet_list.cursor == packet_list.displayed - 1
+    found["filtered_selected_is_last"] = packet_list.selected_packet == shown[-1]
+    # The tree of a live packet carries its stream fields (tcp.stream, relative numbers).
+    packet_list.cursor = 0
+    await _wait(
+        pilot,
+        lambda: (
+            app.query_one("#tree").dissection is not None
+            and app.query_one("#tree").dissection.first("tcp.stream") is not None
+        ),
+    )
+    tree = app.query_one("#tree").dissection
+    found["tree_stream"] = [tree.frame.number, tree.first("tcp.stream").show, tree.first("tcp.seq").show]
+    # Follow the first connection to the HTTP port: the request and the file come back.
+    await pilot.press("f")
+    await _wait(pilot, lambda: isinstance(app.screen, FollowScreen) and app.screen.result is not None)
+    found["follow"] = [line.text for line in app.screen.lines]
+    await pilot.press("escape")
+    app.apply_filter_text("")
+    await _wait(pilot, lambda: packet_list.displayed == packet_list.count)
+    # The handshake board and the transactions, as analysed so far.
+    await _wait(pilot, lambda: app.view_facts.analysed == len(app.index))
+    await pilot.press("H")
+    await _wait(pilot, lambda: isinstance(app.screen, HandshakesScreen))
+    found["connections"] = [
+        [c.resp_p, c.conn_state, c.history, c.handshake_rtt_ns is not None] for c in app.screen.connections
+    ]
+    found["ladder_flags"] = [step.flags for step in app.screen.steps]
+    analysed_at_open = app.view_facts.analysed
+    await run("ping", "-c", "2", "-i", "0.2", SERVER_IP)  # the capture goes on behind the view
+    await pilot.pause(0.5)
+    found["paused_while_open"] = app.view_facts.analysed == analysed_at_open
+    found["captured_while_open"] = len(app.index) > analysed_at_open
+    await pilot.press("escape")
+    await pilot.press("T")
+    await _wait(pilot, lambda: isinstance(app.screen, TransactionsScreen))
+    found["http"] = [[row.method, row.uri, row.status] for row in app.view_facts.http]
+    await pilot.press("escape")
+    found["running"] = source.running
     return found
 
 
