@@ -358,6 +358,10 @@ class PacketIndex:
             col["ts_digits"][i],
         )
 
+    def memory_bytes(self) -> int:
+        """About how much memory the index holds: its columns, plus the packet bytes it keeps."""
+        return len(self) * self.bytes_per_packet + len(self._data) + 8 * len(self._data_at)
+
     def data(self, i: int) -> bytes:
         """The captured bytes of packet `i`."""
         if self._keep_bytes:

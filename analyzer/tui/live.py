@@ -26,6 +26,9 @@ from captures.writer import write_pcap, write_pcapng
 from .feeds import LiveFeed
 
 REPORT_SECONDS = 0.1
+# A live capture is held in memory (the index keeps every packet's bytes): past this much the
+# capture stops and says so, rather than let a long capture exhaust the machine.
+MEMORY_LIMIT = 2 << 30
 # How long the capture waits for traffic before handing the worker an empty batch: also the
 # longest a lone packet waits before it is shown.
 IDLE_SECONDS = 0.1
@@ -75,13 +78,17 @@ class LiveEnded(Message):
         self.generation, self.count, self.stats, self.error = generation, count, stats, error
 
 
-def run_capture(capture: LiveCapture, index: PacketIndex, report: Report) -> str | None:
-    """Index frames until `capture.stop()`; closes the capture. Returns the failure, if any."""
+def run_capture(
+    capture: LiveCapture, index: PacketIndex, report: Report, memory_limit: int = MEMORY_LIMIT
+) -> str | None:
+    """Index frames until `capture.stop()`, or until the index holds `memory_limit` bytes; closes
+    the capture. Returns why it stopped on its own (a failure or the limit), if it did."""
     last_report = 0.0
     pending = False
+    full: str | None = None
 
     def records() -> Iterator[RawRecord]:
-        nonlocal last_report, pending
+        nonlocal last_report, pending, full
         for batch in capture.batches(idle_seconds=IDLE_SECONDS):
             # extend() appends each record before asking for the next, so every record of the
             # earlier batches is complete here and the count may be published.
@@ -92,6 +99,13 @@ def run_capture(capture: LiveCapture, index: PacketIndex, report: Report) -> str
             for frame in batch:
                 yield as_record(frame)
             pending = pending or bool(batch)
+            if index.memory_bytes() >= memory_limit:
+                full = (
+                    f"Capture stopped: its {len(index):,} packets fill the {_size(memory_limit)} "
+                    "it may keep in memory; save them (w) and restart (R), or capture to files "
+                    "with `layerscope capture -w FILE -b filesize:KB,files:N`"
+                )
+                break
 
     try:
         index.extend(records())
@@ -99,7 +113,11 @@ def run_capture(capture: LiveCapture, index: PacketIndex, report: Report) -> str
         return str(gone)
     finally:
         capture.close()
-    return None
+    return full
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**30:g} GiB" if count >= 2**30 else f"{count / 2**20:g} MiB"
 
 
 def save_format(path: str) -> str:
