@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from analyzer.state.tcp_facts import ACK, FIN, RST, SYN, TcpSegment, seq_diff
+from analyzer.state.tcp_facts import ACK, FIN, RST, SEQ_HALF, SYN, TcpSegment
 
 
 class EndpointState(Enum):
@@ -76,6 +76,12 @@ def transition(
     return new_sender, peer if new_peer is None else new_peer
 
 
+# Most segments are ACK/data (Event.OTHER) from an endpoint whose state no such segment moves; the
+# senders whose state it can move, read off the table, spare the rest a lookup of enum-keyed tuples
+# (hashing an Enum member is a Python-level call).
+_MOVED_BY_OTHER = tuple({sender for sender, event, _peer in TRANSITIONS if event is Event.OTHER})
+
+
 # Letters recorded once per direction, unless the sequence number differs from the last one
 # recorded for that letter (Zeek: "f, h, r and s can be recorded multiple times").
 _REPEATABLE_BY_SEQ = frozenset("shfr")
@@ -108,18 +114,25 @@ class Endpoint:
     letter_counts: dict[str, int] = field(default_factory=dict)
 
     def observe_sequence(self, seg: TcpSegment) -> None:
+        flags, seq, seglen = seg.flags, seg.seq, seg.payload_len
         if self.start_seq is None:
-            self.saw_syn = bool(seg.flags & SYN)
-            self.start_seq = (seg.seq + 1) & 0xFFFFFFFF if self.saw_syn else seg.seq
+            self.saw_syn = bool(flags & SYN)
+            self.start_seq = (seq + 1) & 0xFFFFFFFF if self.saw_syn else seq
             self.highest_end = self.start_seq
             self.contiguous_end = self.start_seq
-        begin = (seg.seq + (1 if seg.flags & SYN else 0)) & 0xFFFFFFFF
-        end = (begin + seg.payload_len) & 0xFFFFFFFF
-        if seg.payload_len and seq_diff(end, self.highest_end) > 0:
-            self.span += seq_diff(end, self.highest_end)
-            self.highest_end = end
-        extends = self.contiguous_end is not None and seq_diff(end, self.contiguous_end) > 0
-        if self.contiguous_end is not None and extends and seq_diff(begin, self.contiguous_end) <= 0:
+        begin = (seq + 1) & 0xFFFFFFFF if flags & SYN else seq
+        end = (begin + seglen) & 0xFFFFFFFF
+        if seglen:
+            growth = (end - self.highest_end) & 0xFFFFFFFF
+            if 0 < growth < SEQ_HALF:  # end is after highest_end
+                self.span += growth
+                self.highest_end = end
+        contiguous_end = self.contiguous_end
+        if (
+            contiguous_end is not None
+            and 0 < ((end - contiguous_end) & 0xFFFFFFFF) < SEQ_HALF  # extends the in-order run
+            and not 0 < ((begin - contiguous_end) & 0xFFFFFFFF) < SEQ_HALF  # and starts within it
+        ):
             self.contiguous_end = end
 
     @property
@@ -134,18 +147,26 @@ class ConnectionMachine:
     orig: Endpoint = field(default_factory=Endpoint)
     resp: Endpoint = field(default_factory=Endpoint)
     history: str = ""
+    # conn_state as last derived; kept while neither side is RESET (it then depends on the two
+    # states only) and dropped whenever a transition moves a state.
+    cached_conn_state: str | None = field(default=None, repr=False, compare=False)
 
     def feed(self, seg: TcpSegment, from_orig: bool, retransmission: bool, gap_in_peer: bool) -> Event:
         sender, peer = (self.orig, self.resp) if from_orig else (self.resp, self.orig)
         event = classify(seg)
         sender.packets += 1
+        contiguous_end = sender.contiguous_end
         starts_before_contiguous = (
-            sender.contiguous_end is not None
+            contiguous_end is not None
             and seg.payload_len > 0
-            and seq_diff((seg.seq + (1 if seg.flags & SYN else 0)) & 0xFFFFFFFF, sender.contiguous_end) < 0
+            and (((seg.seq + 1 if seg.flags & SYN else seg.seq) - contiguous_end) & 0xFFFFFFFF) >= SEQ_HALF
         )
         sender.observe_sequence(seg)
-        sender.state, peer.state = transition(sender.state, event, peer.state)
+        if event is not Event.OTHER or sender.state in _MOVED_BY_OTHER:
+            before = sender.state, peer.state
+            sender.state, peer.state = transition(sender.state, event, peer.state)
+            if (sender.state, peer.state) != before:
+                self.cached_conn_state = None
         self._record_history(seg, sender, from_orig, retransmission or starts_before_contiguous)
         if gap_in_peer:
             self._letter("g", peer, not from_orig, seg.seq)
@@ -154,23 +175,24 @@ class ConnectionMachine:
     def _record_history(
         self, seg: TcpSegment, sender: Endpoint, from_orig: bool, retransmitted: bool
     ) -> None:
-        flags = seg.flags
-        if flags & SYN:
-            if flags & (FIN | RST):
-                self._letter("q", sender, from_orig, seg.seq)
-            self._letter("h" if flags & ACK else "s", sender, from_orig, seg.seq)
-        if flags & FIN:
-            self._letter("f", sender, from_orig, seg.seq)
-        if flags & RST:
-            self._letter("r", sender, from_orig, seg.seq)
-        if flags & ACK and not flags & (SYN | FIN | RST) and seg.payload_len == 0:
-            self._letter("a", sender, from_orig, seg.seq)
-        if seg.payload_len > 0:
-            self._letter("d", sender, from_orig, seg.seq)
+        flags, seq, seglen = seg.flags, seg.seq, seg.payload_len
+        if flags & (SYN | FIN | RST):
+            if flags & SYN:
+                if flags & (FIN | RST):
+                    self._letter("q", sender, from_orig, seq)
+                self._letter("h" if flags & ACK else "s", sender, from_orig, seq)
+            if flags & FIN:
+                self._letter("f", sender, from_orig, seq)
+            if flags & RST:
+                self._letter("r", sender, from_orig, seq)
+        elif flags & ACK and seglen == 0:
+            self._letter("a", sender, from_orig, seq)
+        if seglen > 0:
+            self._letter("d", sender, from_orig, seq)
             if retransmitted:
-                self._letter("t", sender, from_orig, seg.seq)
+                self._letter("t", sender, from_orig, seq)
         if seg.window == 0 and not flags & (SYN | RST):
-            self._letter("w", sender, from_orig, seg.seq)
+            self._letter("w", sender, from_orig, seq)
 
     def _letter(self, letter: str, endpoint: Endpoint, from_orig: bool, seq: int) -> None:
         count = endpoint.letter_counts.get(letter, 0) + 1
@@ -188,6 +210,14 @@ class ConnectionMachine:
     @property
     def conn_state(self) -> str:
         """Zeek's conn_state, derived from both endpoint states and the history."""
+        if self.cached_conn_state is not None:
+            return self.cached_conn_state
+        state = self._derive_conn_state()
+        if self.orig.state is not S.RESET and self.resp.state is not S.RESET:
+            self.cached_conn_state = state
+        return state
+
+    def _derive_conn_state(self) -> str:
         os_, rs = self.orig.state, self.resp.state
         o_inactive = os_ in (S.INACTIVE, S.PARTIAL)
         r_inactive = rs in (S.INACTIVE, S.PARTIAL)

@@ -16,6 +16,10 @@ CWR = 0x080
 AE = 0x100  # formerly NS (RFC 3540), now the AccECN bit
 
 SEQ_MOD = 1 << 32
+# Sequence-space order without a function call, for the per-segment hot paths: with
+# d = (a - b) & 0xFFFFFFFF, a is after b (seq_gt) exactly when 0 < d < SEQ_HALF, and before b
+# (seq_lt) exactly when d >= SEQ_HALF; the same answers as seq_diff below.
+SEQ_HALF = 1 << 31
 
 
 @dataclass(frozen=True, slots=True)

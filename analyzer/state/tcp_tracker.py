@@ -7,12 +7,18 @@ Feed every TCP segment of a capture in frame order (one forward pass, like tshar
 Stream numbering follows Wireshark's conversation table: a new 4-tuple gets the next number; a
 pure SYN whose ISN differs from the one the conversation started with starts a new stream
 (port reuse, tcp.analysis.reused_ports), a SYN with the same ISN is a retransmission.
+
+`feed` runs for every TCP segment, so it avoids per-segment work that a conversation's first
+segment can do once: each direction of a conversation is registered under its own 4-tuple (no
+canonical key to build), and the originator and Zeek's "^" (flipped) history mark are settled when
+the conversation starts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from analyzer.state.community_id import PROTO_TCP, community_id
 from analyzer.state.tcp_analysis import (
@@ -69,22 +75,26 @@ class Conversation:
     stream: int
     first: Endpoint  # sender of the first segment seen
     second: Endpoint
-    flows: dict[Endpoint, FlowState]
+    first_flow: FlowState  # what `first` sends (Wireshark's tcp_flow_t)
+    second_flow: FlowState  # the same object when both ends are one endpoint
     first_ns: int
     prev_ns: int
+    originator: Endpoint  # Zeek's originator (flipped if the first segment was a SYN+ACK)
     timing: ConversationTiming = field(default_factory=ConversationTiming)
     mru_syn_ns: int | None = None  # time of the most recent pure SYN
     completeness: int = 0
     machine: ConnectionMachine = field(default_factory=ConnectionMachine)
-    originator: Endpoint | None = None  # Zeek's originator (flipped if the first segment was a SYN+ACK)
     handshake: Handshake = field(default_factory=Handshake)
     last_ns: int = 0
     retransmissions: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class SegmentAnalysis:
-    """What one segment looks like after tracking: tshark's per-frame TCP values and the state."""
+class SegmentAnalysis(NamedTuple):
+    """What one segment looks like after tracking: tshark's per-frame TCP values and the state.
+
+    Immutable like a frozen dataclass, but a NamedTuple: one is built per segment, and building a
+    frozen dataclass of this size costs several times more (a setattr call per field).
+    """
 
     frame: int
     stream: int
@@ -138,62 +148,77 @@ class ConnectionSummary:
     handshake: Handshake
 
 
-def _key(a: Endpoint, b: Endpoint) -> tuple[Endpoint, Endpoint]:
-    return (a, b) if a <= b else (b, a)
+# One direction of a conversation, as the lookup table holds it under the segment's own
+# (src, sport, dst, dport): the conversation, the sender's flow, the receiver's flow, and whether
+# the sender is the conversation's `first` endpoint.
+Direction = tuple[Conversation, FlowState, FlowState, bool]
+
+_RETRANSMISSION_BITS = int(RETRANSMISSION_KINDS)
+_ACK_LOST_PACKET = int(Flag.ACK_LOST_PACKET)
 
 
 class TcpTracker:
     """Feed TcpSegments in frame order; read per-segment analyses and connection summaries."""
 
     def __init__(self) -> None:
-        self._latest: dict[tuple[Endpoint, Endpoint], Conversation] = {}
+        self._latest: dict[tuple[str, int, str, int], Direction] = {}
         self._all: list[Conversation] = []
 
-    def _new_conversation(self, seg: TcpSegment) -> Conversation:
+    def _new_conversation(self, seg: TcpSegment) -> Direction:
         src, dst = (seg.src, seg.sport), (seg.dst, seg.dport)
+        first_flow = FlowState()
+        second_flow = first_flow if src == dst else FlowState()
         conv = Conversation(
             stream=len(self._all),
             first=src,
             second=dst,
-            flows={src: FlowState(), dst: FlowState()},
+            first_flow=first_flow,
+            second_flow=second_flow,
             first_ns=seg.timestamp_ns,
             prev_ns=seg.timestamp_ns,
+            originator=dst if seg.is_syn_ack else src,
         )
-        self._latest[_key(src, dst)] = conv
+        if conv.originator != src:
+            conv.machine.history = "^"  # Zeek marks a flipped connection's history
         self._all.append(conv)
-        return conv
+        backward: Direction = (conv, second_flow, first_flow, False)
+        forward: Direction = (conv, first_flow, second_flow, True)
+        self._latest[(seg.dst, seg.dport, seg.src, seg.sport)] = backward
+        self._latest[(seg.src, seg.sport, seg.dst, seg.dport)] = forward  # wins when src == dst
+        return forward
 
     def feed(self, seg: TcpSegment) -> SegmentAnalysis:
-        src, dst = (seg.src, seg.sport), (seg.dst, seg.dport)
-        conv = self._latest.get(_key(src, dst))
-        is_new = conv is None
-        if conv is None:
-            conv = self._new_conversation(seg)
-        fwd, rev = conv.flows[src], conv.flows[dst]
+        direction = self._latest.get((seg.src, seg.sport, seg.dst, seg.dport))
+        is_new = direction is None
+        if direction is None:
+            direction = self._new_conversation(seg)
+        conv, fwd, rev, from_first = direction
         ta: Acked | None = None
         flags = seg.flags & 0x0FFF
+        syn_ack = flags & (SYN | ACK)
+        now = seg.timestamp_ns
 
-        if seg.is_pure_syn and fwd.base_seq_set:
+        if syn_ack == SYN and fwd.base_seq_set:
             if seg.seq != fwd.base_seq:  # a new connection reusing the ports
-                conv = self._new_conversation(seg)
-                fwd, rev = conv.flows[src], conv.flows[dst]
+                conv, fwd, rev, from_first = self._new_conversation(seg)
                 ta = Acked(flags=Flag.REUSED_PORTS)
                 conv.completeness = COMPLETENESS_SYNSENT
             else:  # a retransmitted SYN: a RST may have moved nextseq (Wireshark issue 17616)
                 fwd.nextseq = fwd.maxseqtobeacked
-        if seg.is_syn_ack and fwd.base_seq_set and seg.seq != fwd.base_seq:
-            fwd.base_seq = seg.seq
+        if syn_ack == SYN | ACK and fwd.base_seq_set and seg.seq != fwd.base_seq:
+            fwd.rebase(seg.seq)
             ta = ta or Acked()
             ta.flags |= Flag.REUSED_PORTS
 
         shown_completeness = conv.completeness
-        time_relative = seg.timestamp_ns - conv.first_ns
-        time_delta = seg.timestamp_ns - conv.prev_ns
-        conv.prev_ns = seg.timestamp_ns
-        conv.last_ns = seg.timestamp_ns
-        fwd.sack_ranges = []
+        time_relative = now - conv.first_ns
+        time_delta = now - conv.prev_ns
+        conv.prev_ns = now
+        conv.last_ns = now
+        fwd.sack_ranges = ()
+        timing = conv.timing
 
-        ta = analyze_segment(seg, fwd, rev, conv.timing, ta)
+        ta = analyze_segment(seg, fwd, rev, timing, ta)
 
         rel_seq = (seg.seq - fwd.base_seq) & 0xFFFFFFFF
         rel_ack = (seg.ack - rev.base_seq) & 0xFFFFFFFF if flags & ACK else seg.ack
@@ -207,66 +232,67 @@ class TcpTracker:
             else:
                 scalefactor = fwd.win_scale
 
-        conv.completeness = _completeness(conv.completeness, seg, is_new)
-        step = self._handshake(conv, seg, flags)
+        conv.completeness = _completeness(conv.completeness, seg, flags, is_new)
+        hs = conv.handshake
+        # Only a SYN, or an ACK before the handshake's last step was seen, can be a handshake step.
+        step = self._handshake(hs, seg, flags) if flags & SYN or hs.ack_frame is None else None
         if flags & SYN:
             if not flags & ACK:
-                conv.mru_syn_ns = seg.timestamp_ns
+                conv.mru_syn_ns = now
             fwd.is_first_ack = True
         if flags & FIN and not rev.closing_initiator:
             fwd.closing_initiator = True
-        if flags & (SYN | ACK) == ACK:
-            if conv.mru_syn_ns is not None and not conv.timing.first_rtt_ns:
-                conv.timing.first_rtt_ns = seg.timestamp_ns - conv.mru_syn_ns
+        if syn_ack == ACK:
+            if conv.mru_syn_ns is not None and not timing.first_rtt_ns:
+                timing.first_rtt_ns = now - conv.mru_syn_ns
             fwd.is_first_ack = False
         if seg.window_scale is not None:
             fwd.win_scale = min(seg.window_scale, MAX_WINDOW_SHIFT)
-        store_sack_blocks(seg, fwd)
+        if seg.sack_blocks:
+            store_sack_blocks(seg, fwd)
         if flags & SYN:
             _verify_window_scaling(bool(flags & ACK), fwd, rev)
 
-        if conv.originator is None:
-            conv.originator = dst if seg.is_syn_ack else src
-        from_orig = src == conv.originator
-        retransmitted = ta is not None and bool(ta.flags & RETRANSMISSION_KINDS)
+        # from_first == orig_is_first, except that a conversation of an endpoint with itself has
+        # only the forward direction (from_first) and its originator is always the sender.
+        from_orig = from_first == (conv.originator == conv.first)
+        found = 0 if ta is None else int(ta.flags)
+        retransmitted = bool(found & _RETRANSMISSION_BITS)
         if retransmitted:
             conv.retransmissions += 1
-        gap = ta is not None and bool(ta.flags & Flag.ACK_LOST_PACKET)
-        conv.machine.feed(seg, from_orig, retransmitted, gap)
-        if not conv.machine.history.startswith("^") and conv.originator != conv.first:
-            conv.machine.history = "^" + conv.machine.history
+        machine = conv.machine
+        machine.feed(seg, from_orig, retransmitted, bool(found & _ACK_LOST_PACKET))
 
-        first_rtt = conv.timing.first_rtt_ns
+        first_rtt = timing.first_rtt_ns
         return SegmentAnalysis(
-            frame=seg.frame,
-            stream=conv.stream,
-            from_originator=from_orig,
-            seq=rel_seq,
-            ack=rel_ack,
-            nxtseq=nxtseq,
-            window=window,
-            window_scalefactor=scalefactor,
-            completeness=shown_completeness,
-            time_relative_ns=time_relative,
-            time_delta_ns=time_delta,
-            analysis=ta,
-            initial_rtt_ns=first_rtt if ta is not None and first_rtt else None,
-            handshake_step=step,
-            orig_state=conv.machine.orig.state,
-            resp_state=conv.machine.resp.state,
-            conn_state=conv.machine.conn_state,
-            history=conv.machine.history,
-            peer_base_seq=rev.base_seq if rev.base_seq_set else None,
-            closing_initiator=fwd.closing_initiator,
+            seg.frame,
+            conv.stream,
+            from_orig,
+            rel_seq,
+            rel_ack,
+            nxtseq,
+            window,
+            scalefactor,
+            shown_completeness,
+            time_relative,
+            time_delta,
+            ta,
+            first_rtt if ta is not None and first_rtt else None,
+            step,
+            machine.orig.state,
+            machine.resp.state,
+            machine.conn_state,
+            machine.history,
+            rev.base_seq if rev.base_seq_set else None,
+            fwd.closing_initiator,
         )
 
     @staticmethod
-    def _handshake(conv: Conversation, seg: TcpSegment, flags: int) -> str | None:
-        hs = conv.handshake
-        if seg.is_pure_syn and hs.synack_frame is None:
+    def _handshake(hs: Handshake, seg: TcpSegment, flags: int) -> str | None:
+        if flags & (SYN | ACK) == SYN and hs.synack_frame is None:
             hs.syn_frame, hs.syn_ns = seg.frame, seg.timestamp_ns  # the most recent SYN counts
             return "SYN"
-        if seg.is_syn_ack and hs.ack_frame is None:
+        if flags & (SYN | ACK) == SYN | ACK and hs.ack_frame is None:
             hs.synack_frame, hs.synack_ns = seg.frame, seg.timestamp_ns
             return "SYN-ACK"
         if flags & (SYN | ACK | RST) == ACK and hs.synack_frame is not None and hs.ack_frame is None:
@@ -277,7 +303,7 @@ class TcpTracker:
     def connections(self) -> Iterator[ConnectionSummary]:
         """Every connection seen so far, in stream order."""
         for conv in self._all:
-            orig = conv.originator or conv.first
+            orig = conv.originator
             resp = conv.second if orig == conv.first else conv.first
             machine = conv.machine
             yield ConnectionSummary(
@@ -302,15 +328,14 @@ class TcpTracker:
             )
 
 
-def _completeness(current: int, seg: TcpSegment, is_new: bool) -> int:
+def _completeness(current: int, seg: TcpSegment, flags: int, is_new: bool) -> int:
     """Wireshark's conversation completeness after this segment."""
-    flags = seg.flags
     if is_new:
-        if seg.is_pure_syn:
+        if flags & (SYN | ACK) == SYN:
             return COMPLETENESS_SYNSENT | (COMPLETENESS_DATA if seg.payload_len else 0)  # TFO data
         return 0
     value = current
-    if seg.is_syn_ack:
+    if flags & (SYN | ACK) == SYN | ACK:
         value |= COMPLETENESS_SYNACK
     if flags & (SYN | ACK) == ACK:
         value |= COMPLETENESS_DATA if seg.payload_len else COMPLETENESS_ACK

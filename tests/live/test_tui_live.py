@@ -3,8 +3,9 @@ needed), and a real capture between two namespaces (10.67.0.1 <-> 10.67.0.2) wit
 download and a refused connection: rows appear and follow the newest packet, the TCP handshake
 shows as SYN, SYN/ACK and ACK rows; while the capture runs, a display filter shows old and new
 matching packets, the tree has tshark's stream fields, follow, the handshake board and the
-transactions view work; `s` stops, `w` saves a file tshark reads back with the same count. The app must run inside the client namespace, so the pilot part runs this very file as a
-script under `ip netns exec` and prints its findings as JSON (see `drive`).
+transactions view work; `s` stops, `w` saves a file tshark reads back with the same count.
+The app must run inside the client namespace, so the pilot part runs this very file as a script
+under `ip netns exec` and prints its findings as JSON (see `drive`).
 """
 
 from __future__ import annotations
