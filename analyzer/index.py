@@ -18,11 +18,20 @@ from os import PathLike
 from typing import NamedTuple
 
 import captures.pcapfile as pcapfile
-from analyzer.summary import Summarizer, SummaryRow, ipv4_text, ipv6_text
+from analyzer.summary import (
+    APP_HTTP_SEEN,
+    APP_NEW_PAYLOAD,
+    Summarizer,
+    SummaryRow,
+    ipv4_text,
+    ipv6_text,
+)
+from analyzer.summary_apps import TCP_APP_PORTS, tcp_app
 from captures.frame import Frame
 from captures.pcapfile import RawRecord
 
 _HAS_PORTS = 1
+_APP_SHIFT = 1  # the APP_* bits of analyzer.summary, stored above _HAS_PORTS
 # The fast path's reads: an IPv4 header at byte 14 (version/IHL, flags/fragment offset, protocol,
 # src, dst) and the start of a TCP header (seq, ack, data offset, flags) after its ports.
 _IPV4_HEAD = struct.Struct("!14xB5xH1xB2x4s4s")
@@ -92,9 +101,17 @@ class _Interner:
 class _Replay(Summarizer):
     """A summarizer for one stored packet: cross-frame values come from the index."""
 
-    def __init__(self, resolve_names: bool, state: tuple[int, int, int]) -> None:
+    def __init__(self, resolve_names: bool, state: tuple[int, int, int], app_state: int = 0) -> None:
         super().__init__(resolve_names=resolve_names)
         self._stored = state
+        self._app_state = app_state
+
+    def tcp_app_info(
+        self, src: bytes, dst: bytes, sport: int, dport: int, rel_seq: int, data: bytes, start: int, end: int
+    ) -> tuple[str, str] | None:
+        if not self._app_state & APP_NEW_PAYLOAD or end <= start:
+            return None
+        return tcp_app(sport, dport, data, start, end, bool(self._app_state & APP_HTTP_SEEN))
 
     def _tcp_state(
         self,
@@ -243,7 +260,7 @@ class PacketIndex:
         ) = columns
         keep = self._keep_bytes
         data_store, data_at = self._data, self._data_at
-        tcp_bases = summarizer.tcp_bases
+        tcp_bases, tcp_app_info = summarizer.tcp_bases, summarizer.tcp_app_info
         ip_head, tcp_head = _IPV4_HEAD.unpack_from, _TCP_HEAD.unpack_from
         # Raw address -> interned id, and link type -> interned id: ids never change once given.
         address_ids: dict[bytes, int] = {}
@@ -287,7 +304,7 @@ class PacketIndex:
                         address_ids.clear()
                     dst_id = address_ids[dst] = address_id(text(dst))
                 sport, dport = data[at] << 8 | data[at + 1], data[at + 2] << 8 | data[at + 3]
-                flags = state_a = state_b = scale = 0
+                flags = state_a = state_b = scale = app = 0
                 if proto == 6:
                     seq, ack, off_byte, flag_byte = tcp_head(data, at)
                     hlen = (off_byte >> 4) * 4
@@ -295,6 +312,13 @@ class PacketIndex:
                     state_a, state_b, scale = tcp_bases(
                         data[key_start : at + 4], src, dst, sport, dport, seq, ack, flags, data, at, hlen
                     )
+                    if sport in TCP_APP_PORTS or dport in TCP_APP_PORTS:
+                        # The application verdicts need the connection's history: keep them.
+                        end = 14 + (data[16] << 8 | data[17]) if at == 34 else 54 + (data[18] << 8 | data[19])
+                        if end > at + hlen:
+                            rel_seq = (seq - state_a) & 0xFFFFFFFF
+                            tcp_app_info(src, dst, sport, dport, rel_seq, data, at + hlen, min(end, size))
+                            app = summarizer.app_state
                 add_proto(protocol_id("TCP" if proto == 6 else "UDP"))
                 add_src(src_id)
                 add_dst(dst_id)
@@ -303,6 +327,7 @@ class PacketIndex:
                 sport, dport = summarizer._sport, summarizer._dport
                 flags = summarizer._flags
                 state_a, state_b, scale = summarizer._state
+                app = summarizer.app_state
                 add_proto(protocol_id(row.protocol))
                 add_src(address_id(row.source))
                 add_dst(address_id(row.destination))
@@ -313,7 +338,7 @@ class PacketIndex:
             add_sport(sport if sport >= 0 else 0)
             add_dport(dport if dport >= 0 else 0)
             add_flags(flags)
-            add_bits(_HAS_PORTS if sport >= 0 else 0)
+            add_bits((_HAS_PORTS if sport >= 0 else 0) | app << _APP_SHIFT)
             add_link(link)
             add_iface(iface)
             add_digits(digits)
@@ -396,6 +421,6 @@ class PacketIndex:
         """The summary row of packet `i`, rebuilt from its bytes and its stored cross-frame state."""
         col = self.__dict__
         state = (col["state_a"][i], col["state_b"][i], col["win_scale"][i])
-        replay = _Replay(self.resolve_names, state)
+        replay = _Replay(self.resolve_names, state, col["bits"][i] >> _APP_SHIFT)
         c = self.columns(i)
         return replay.summarize(i + 1, c.timestamp_ns, c.wire_len, c.linktype, c.ts_digits, self.data(i))

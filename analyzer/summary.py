@@ -13,7 +13,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Iterable
-from typing import NamedTuple, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from analyzer.state.arp_watch import ArpTable, Duplicate
 from analyzer.summary_apps import TCP_APP_PORTS, UDP_APP_PORTS, may_start_message, tcp_app, udp_app
@@ -24,6 +24,13 @@ from dissectors.icmp import CODE_NAMES as ICMP_CODES
 from dissectors.icmp import TYPE_NAMES as ICMP_TYPES
 from dissectors.ip_names import ICMPV6_TYPES
 
+if TYPE_CHECKING:
+    from analyzer.state.tcp_tags import TcpTagger
+
+# tcp_app_info's cross-frame verdicts: the payload is new (not all seen before in its direction),
+# and the connection carried HTTP before this segment.
+APP_NEW_PAYLOAD = 1
+APP_HTTP_SEEN = 2
 _U16 = struct.Struct("!H")
 _PORTS = struct.Struct("!HH")
 _U32 = struct.Struct("!I")
@@ -175,8 +182,20 @@ class _Short(Exception):
 class Summarizer:
     """Turns records, fed in capture order, into tshark's default summary rows."""
 
-    def __init__(self, resolve_names: bool = False, mac_names: Callable[[bytes], str] | None = None) -> None:
+    def __init__(
+        self,
+        resolve_names: bool = False,
+        mac_names: Callable[[bytes], str] | None = None,
+        tcp_analysis: bool = False,
+    ) -> None:
+        """`tcp_analysis` runs the TCP tracker over every segment for tshark's analysis tags in
+        the Info column ("[TCP Retransmission] "...), as `tcp.analyze_sequence_numbers` does."""
         self.resolve_names = resolve_names
+        self.tagger: TcpTagger | None = None
+        if tcp_analysis:
+            from analyzer.state.tcp_tags import TcpTagger
+
+            self.tagger = TcpTagger()
         if mac_names is None:
             mac_names = resolved_mac_names() if resolve_names else mac_text
         self._mac_names = mac_names
@@ -192,12 +211,16 @@ class Summarizer:
         self._number = self._stamp = 0
         # Highest relative sequence end seen per direction, on application ports only.
         self._payload_end: dict[tuple[bytes, bytes, int, int], int] = {}
+        # Connections (lower endpoint first) that have carried an HTTP message.
+        self._http_seen: set[tuple[bytes, int, bytes, int]] = set()
+        self.app_state = 0  # APP_* bits of the last tcp_app_info call
         # Per-packet scratch, reset by `summarize`.
         self._src = self._dst = self._proto = self._info = ""
         self._ip_ttl = 0
         self._sport = self._dport = -1
         self._flags = 0
         self._state = (0, 0, 0)
+        self._was_tcp = False
 
     # -- public -----------------------------------------------------------------------------
 
@@ -216,12 +239,18 @@ class Summarizer:
         self._sport = self._dport = -1
         self._flags = 0
         self._state = (0, 0, 0)
+        self._was_tcp = False
+        self.app_state = 0
         try:
             self._link(number, linktype, data)
         except (_Short, struct.error, IndexError):
             if not self._proto:
                 self._proto = "Frame"
             self._info += MALFORMED
+        if self._was_tcp and self.tagger is not None:
+            self._info = (
+                self.tagger.tags(number, (-1, stamp, wire_len, linktype, digits, 0, data)) + self._info
+            )
         return SummaryRow(number, stamp, digits, self._src, self._dst, self._proto, wire_len, self._info)
 
     @property
@@ -485,6 +514,7 @@ class Summarizer:
 
     def _tcp_info(self, data: bytes, at: int, end: int, src: bytes, dst: bytes) -> None:
         self._proto = "TCP"
+        self._was_tcp = True
         if len(data) < at + 20:
             raise _Short
         sport, dport, seq, ack, off_byte, flag_byte, win, _ck, urg = _TCP.unpack_from(data, at)
@@ -526,9 +556,19 @@ class Summarizer:
         None when there is no payload, when all of it was seen before (a retransmission,
         which tshark does not hand on), or when it does not start a message.
         """
+        self.app_state = 0
         if not self._new_payload(src, dst, sport, dport, rel_seq, end - start):
             return None
-        return tcp_app(sport, dport, data, start, end)
+        connection = (src, sport, dst, dport) if (src, sport) <= (dst, dport) else (dst, dport, src, sport)
+        seen = connection in self._http_seen
+        # What the packet index keeps to rebuild this Info alone (see analyzer/index.py).
+        self.app_state = APP_NEW_PAYLOAD | (APP_HTTP_SEEN if seen else 0)
+        found = tcp_app(sport, dport, data, start, end, seen)
+        if found is not None and found[0] == "HTTP" and not seen:
+            if len(self._http_seen) >= 65536:
+                self._http_seen.clear()
+            self._http_seen.add(connection)
+        return found
 
     def _new_payload(self, src: bytes, dst: bytes, sport: int, dport: int, rel_seq: int, length: int) -> bool:
         """False for a segment whose bytes were all seen before in its direction.
@@ -806,16 +846,18 @@ def write_summary_lines(
     resolve_names: bool = False,
     escape: Callable[[str], str] | None = None,
     prompt: bool = False,
+    tcp_analysis: bool = True,
 ) -> int:
     """Print one line a packet exactly as `tshark -r FILE` (4.0) does; return the packet count.
 
     `escape` is applied to every line that holds text taken from a packet (see summary_fast);
-    `prompt` flushes every line at once, for input from a pipe still being written.
+    `prompt` flushes every line at once, for input from a pipe still being written;
+    `tcp_analysis` adds the TCP analysis tags (tshark's tcp.analyze_sequence_numbers).
     """
     # The loop lives in its own module (it imports this one): an inline fast path for TCP/UDP.
     from analyzer.summary_fast import write_lines
 
-    return write_lines(records, out, time_format, limit, resolve_names, escape, prompt)
+    return write_lines(records, out, time_format, limit, resolve_names, escape, prompt, tcp_analysis)
 
 
 def _arp_claimable(mac: bytes, ip: bytes) -> bool:

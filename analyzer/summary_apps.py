@@ -39,17 +39,20 @@ def udp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str
 
 
 def may_start_message(sport: int, dport: int, first_byte: int) -> bool:
-    """False when a TCP payload starting with this byte cannot start a message we describe.
+    """False when a TCP payload starting with this byte (on an application port) needs no look.
 
-    Request methods and "HTTP/" all start with an upper-case letter; DNS over TCP can start
-    with any byte. Skipping the other segments changes nothing: a retransmission's original
-    passed the same test, so the highest sequence seen still covers it.
+    Every payload does: DNS over TCP can start with any byte, and on an HTTP port whatever does
+    not start a message is a "Continuation" (tshark hands HTTP every new segment). Kept as the
+    one place both summary paths ask, should an application with a cheaper test be added.
     """
-    return 53 in (sport, dport) or 0x41 <= first_byte <= 0x5A
+    return True
 
 
-def tcp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str, str] | None:
-    """(Protocol, Info) of a TCP segment's payload data[at:end], when it holds whole messages."""
+def tcp_app(
+    sport: int, dport: int, data: bytes, at: int, end: int, http_seen: bool = False
+) -> tuple[str, str] | None:
+    """(Protocol, Info) of a TCP segment's payload data[at:end], when it holds whole messages,
+    or when it continues one on a connection where HTTP was seen (`http_seen`)."""
     if at >= end:
         return None
     if 53 in (sport, dport):
@@ -58,12 +61,18 @@ def tcp_app(sport: int, dport: int, data: bytes, at: int, end: int) -> tuple[str
         info = dns_tcp_info(data, at, end)
         if info is not None:
             return "DNS", info
-    # Request methods and "HTTP/" all start with an upper-case letter: this one-byte test
-    # spares bulk-data segments the copy and parse.
-    if (sport in HTTP_PORTS or dport in HTTP_PORTS) and 0x41 <= data[at] <= 0x5A:
-        from analyzer.summary_http import http_info
+    if sport in HTTP_PORTS or dport in HTTP_PORTS:
+        # Request methods and "HTTP/" all start with an upper-case letter: this one-byte test
+        # spares bulk-data segments the copy and parse. Bytes that start no message are the
+        # rest of an earlier one, which tshark (without reassembly) calls a Continuation, once
+        # the connection has carried HTTP (before that, the HTTP dissector declines them).
+        info = None
+        if 0x41 <= data[at] <= 0x5A:
+            from analyzer.summary_http import http_info
 
-        info = http_info(data[at:end])
+            info = http_info(data[at:end])
         if info is not None:
             return "HTTP", info
+        if http_seen:
+            return "HTTP", "Continuation"
     return None

@@ -50,8 +50,12 @@ def write_lines(
     resolve_names: bool = False,
     escape: Callable[[str], str] | None = None,
     prompt: bool = False,
+    tcp_analysis: bool = True,
 ) -> int:
     """Print one line a packet exactly as `tshark -r FILE` (4.0) does; return the packet count.
+
+    `tcp_analysis` (tshark's tcp.analyze_sequence_numbers) puts the TCP analysis tags in front
+    of a segment's Info; it runs the TCP tracker over every segment, the costliest part of a line.
 
     `prompt` writes and flushes each line before waiting for the next record (a pipe that another
     process is still writing: `tcpdump -U -w - | layerscope read -r -`); lines are batched otherwise.
@@ -61,8 +65,9 @@ def write_lines(
     """
     clock = TimeColumn(time_format)
     relative = time_format == "r"
-    summarizer = Summarizer(resolve_names=resolve_names)
+    summarizer = Summarizer(resolve_names=resolve_names, tcp_analysis=tcp_analysis)
     summarize, icmp_info = summarizer.summarize, summarizer.icmp_info
+    tag = summarizer.tagger.tags if summarizer.tagger is not None else None
     tcp_get = summarizer._tcp.get
     tcp_bases = summarizer.tcp_bases
     tcp_app_info = summarizer.tcp_app_info
@@ -163,6 +168,7 @@ def write_lines(
                 acked = f" Ack={(ack - ack_base) & _MASK}" if flags & 0x10 else ""
                 urgent = f" Urg={urg}" if flags & 0x20 else ""
                 length = payload - hlen
+                tags = "" if tag is None else tag(count, (-1, stamp, wire_len, linktype, digits, 0, data))
                 if (
                     length > 0
                     and (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS)
@@ -174,11 +180,11 @@ def write_lines(
                     app = tcp_app_info(src, dst, sport, dport, rel_seq, data, start, stop)
                     if app is not None:
                         # Application text comes from the packet: escape it like the general path.
-                        line = f"{count:>5} {when} {texts[0][:-4]}{app[0]} {wire_len} {app[1]}"
+                        line = f"{count:>5} {when} {texts[0][:-4]}{app[0]} {wire_len} {tags}{app[1]}"
                         append(line if escape is None or line.isprintable() else escape(line))
                         continue
                 append(
-                    f"{count:>5} {when} {texts[0]}{wire_len}{texts[1]}{flag_text[flags]}"
+                    f"{count:>5} {when} {texts[0]}{wire_len} {tags}{texts[1][1:]}{flag_text[flags]}"
                     f" Seq={(seq - seq_base) & _MASK}{acked}"
                     f" Win={win}{urgent} Len={length if length > 0 else 0}{options}"
                 )

@@ -281,15 +281,24 @@ def facts_from_dissection(dissection: Dissection) -> Fact | None:
     return UdpFact(datagram, payload)
 
 
+def record_fact(number: int, record: RawRecord, strict: bool = False) -> Fact | None:
+    """The transport fact of frame `number`: decoded from its headers, or from its full dissection
+    when only that can decide."""
+    offset, stamp, wire_len, linktype, digits, iface, data = record
+    decoded = decode_record(number, stamp, wire_len, linktype, data)
+    if isinstance(decoded, _NeedsTree):
+        frame = Frame(number, stamp, data, wire_len, linktype, iface, None, (), offset, digits)
+        return facts_from_dissection(dissect_frame(frame, prefs=_TREE_PREFS, strict=strict))
+    return decoded
+
+
+_TREE_PREFS = Preferences(resolve_names=False)
+
+
 def iter_facts(records: Iterator[RawRecord], strict: bool = False) -> Iterator[PacketFacts]:
     """One PacketFacts per record, in capture order, numbered from 1."""
-    prefs = Preferences(resolve_names=False)
-    for number, (offset, stamp, wire_len, linktype, digits, iface, data) in enumerate(records, 1):
-        decoded = decode_record(number, stamp, wire_len, linktype, data)
-        if isinstance(decoded, _NeedsTree):
-            frame = Frame(number, stamp, data, wire_len, linktype, iface, None, (), offset, digits)
-            decoded = facts_from_dissection(dissect_frame(frame, prefs=prefs, strict=strict))
-        yield PacketFacts(number, stamp, wire_len, decoded)
+    for number, record in enumerate(records, 1):
+        yield PacketFacts(number, record[1], record[2], record_fact(number, record, strict))
 
 
 def iter_filtered_facts(

@@ -1,0 +1,89 @@
+"""The TCP analysis tags tshark puts in front of a segment's Info ("[TCP Retransmission] ", "[TCP Dup
+ACK 20#1] "...), from the tracker's findings.
+
+Wireshark adds each finding's tag in front of the Info column as it prints the analysis (port
+reuse, the retransmission kinds, lost segments, window, keep-alive, duplicate ACK, zero window),
+so the column reads them in the reverse order: TAG_ORDER is that reading order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from analyzer.state.tcp_analysis import Flag
+
+if TYPE_CHECKING:
+    from analyzer.state.tcp_tracker import TcpTracker
+    from captures.types import RawRecord
+
+TAG_ORDER: tuple[tuple[int, str], ...] = (
+    (Flag.ZERO_WINDOW_PROBE_ACK, "[TCP ZeroWindowProbeAck] "),
+    (Flag.ZERO_WINDOW, "[TCP ZeroWindow] "),
+    (Flag.ZERO_WINDOW_PROBE, "[TCP ZeroWindowProbe] "),
+    (Flag.DUPLICATE_ACK, ""),  # "[TCP Dup ACK {frame}#{count}] ", numbered: see info_tags
+    (Flag.KEEP_ALIVE_ACK, "[TCP Keep-Alive ACK] "),
+    (Flag.KEEP_ALIVE, "[TCP Keep-Alive] "),
+    (Flag.WINDOW_FULL, "[TCP Window Full] "),
+    (Flag.WINDOW_UPDATE, "[TCP Window Update] "),
+    (Flag.ACK_LOST_PACKET, "[TCP ACKed unseen segment] "),
+    (Flag.LOST_PACKET, "[TCP Previous segment not captured] "),
+    (Flag.OUT_OF_ORDER, "[TCP Out-Of-Order] "),
+    (Flag.FAST_RETRANSMISSION, "[TCP Fast Retransmission] "),
+    (Flag.SPURIOUS_RETRANSMISSION, "[TCP Spurious Retransmission] "),
+    (Flag.RETRANSMISSION, "[TCP Retransmission] "),
+    (Flag.REUSED_PORTS, "[TCP Port numbers reused] "),
+)
+# The tree's flag fields (tcp.analysis.*) and the finding each one shows.
+FIELD_FLAGS = {
+    "tcp.analysis.zero_window_probe_ack": Flag.ZERO_WINDOW_PROBE_ACK,
+    "tcp.analysis.zero_window": Flag.ZERO_WINDOW,
+    "tcp.analysis.zero_window_probe": Flag.ZERO_WINDOW_PROBE,
+    "tcp.analysis.duplicate_ack": Flag.DUPLICATE_ACK,
+    "tcp.analysis.keep_alive_ack": Flag.KEEP_ALIVE_ACK,
+    "tcp.analysis.keep_alive": Flag.KEEP_ALIVE,
+    "tcp.analysis.window_full": Flag.WINDOW_FULL,
+    "tcp.analysis.window_update": Flag.WINDOW_UPDATE,
+    "tcp.analysis.ack_lost_segment": Flag.ACK_LOST_PACKET,
+    "tcp.analysis.lost_segment": Flag.LOST_PACKET,
+    "tcp.analysis.out_of_order": Flag.OUT_OF_ORDER,
+    "tcp.analysis.fast_retransmission": Flag.FAST_RETRANSMISSION,
+    "tcp.analysis.spurious_retransmission": Flag.SPURIOUS_RETRANSMISSION,
+    "tcp.analysis.retransmission": Flag.RETRANSMISSION,
+    "tcp.analysis.reused_ports": Flag.REUSED_PORTS,
+}
+
+
+def info_tags(flags: int, dupack_num: int = 0, dupack_frame: int = 0) -> str:
+    """The Info prefix for a segment with these findings ("" for none)."""
+    if not flags:
+        return ""
+    tags = []
+    for flag, text in TAG_ORDER:
+        if flags & flag:
+            tags.append(text or f"[TCP Dup ACK {dupack_frame}#{dupack_num}] ")
+    return "".join(tags)
+
+
+class TcpTagger:
+    """Runs the TCP tracker over a capture's records, in order, for the summary's Info tags.
+
+    Segments are decoded as `layerscope flows` decodes them (the tracker's own input), so the
+    findings, and the stream numbers behind them, are the ones the tree and `flows` show."""
+
+    def __init__(self) -> None:
+        from analyzer.state.tcp_tracker import TcpTracker
+
+        self._tracker: TcpTracker = TcpTracker()
+
+    def tags(self, number: int, record: RawRecord) -> str:
+        """Feed frame `number`'s TCP segment (if it is one) to the tracker and return its tags."""
+        from analyzer.export.flows_facts import record_fact
+        from analyzer.state.tcp_facts import TcpSegment
+
+        segment = record_fact(number, record)
+        if not isinstance(segment, TcpSegment):
+            return ""
+        analysis = self._tracker.feed(segment).analysis
+        if analysis is None:
+            return ""
+        return info_tags(int(analysis.flags), analysis.dupack_num, analysis.dupack_frame)
