@@ -20,6 +20,9 @@ class Preferences:
     # put IP fragments back together and dissect the datagram on the frame that completes it.
     defragment_ipv4: bool = False
     defragment_ipv6: bool = False
+    # tshark's tcp.analyze_sequence_numbers: the analysis tags in the summary lines' Info. The tree
+    # keeps its [SEQ/ACK analysis] either way.
+    analyze_tcp_sequence: bool = True
 
 
 @dataclass(slots=True, frozen=True)

@@ -11,6 +11,7 @@ BOOLEAN_PREFERENCES = {
     "ip.defragment": "defragment_ipv4",
     "ipv6.defragment": "defragment_ipv6",
     "tcp.desegment_tcp_streams": "desegment_tcp",
+    "tcp.analyze_sequence_numbers": "analyze_tcp_sequence",
     "ip.check_checksum": "check_checksums",
     "tcp.check_checksum": "check_checksums",
     "udp.check_checksum": "check_checksums",

@@ -187,10 +187,13 @@ class Summarizer:
         resolve_names: bool = False,
         mac_names: Callable[[bytes], str] | None = None,
         tcp_analysis: bool = False,
+        absolute_sequence: bool = False,
     ) -> None:
         """`tcp_analysis` runs the TCP tracker over every segment for tshark's analysis tags in
-        the Info column ("[TCP Retransmission] "...), as `tcp.analyze_sequence_numbers` does."""
+        the Info column ("[TCP Retransmission] "...), as `tcp.analyze_sequence_numbers` does;
+        `absolute_sequence` shows raw sequence numbers, as tshark does with that analysis off."""
         self.resolve_names = resolve_names
+        self.absolute_sequence = absolute_sequence
         self.tagger: TcpTagger | None = None
         if tcp_analysis:
             from analyzer.state.tcp_tags import TcpTagger
@@ -523,6 +526,9 @@ class Summarizer:
         hlen = (off_byte >> 4) * 4
         seq_base, ack_base, scale = self._tcp_state(src, dst, sport, dport, seq, ack, flags, data, at, hlen)
         self._state = (seq_base, ack_base, scale)
+        rel_seq = (seq - seq_base) & 0xFFFFFFFF
+        if self.absolute_sequence:
+            seq_base = ack_base = 0
         if flags & _SYN == 0 and scale >= 0:
             win <<= scale
         info = f"{sport} → {dport} {_FLAG_TEXT[flags]} Seq={(seq - seq_base) & 0xFFFFFFFF}"
@@ -543,7 +549,6 @@ class Summarizer:
         if (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS) and may_start_message(
             sport, dport, data[payload_at] if payload_at < min(end, len(data)) else 0
         ):
-            rel_seq = (seq - seq_base) & 0xFFFFFFFF
             app = self.tcp_app_info(src, dst, sport, dport, rel_seq, data, at + hlen, min(end, len(data)))
             if app is not None:
                 self._proto, self._info = app
@@ -557,7 +562,11 @@ class Summarizer:
         which tshark does not hand on), or when it does not start a message.
         """
         self.app_state = 0
-        if not self._new_payload(src, dst, sport, dport, rel_seq, end - start):
+        # Telling a retransmission needs the sequence analysis: without it every payload is new.
+        if self.absolute_sequence:
+            if end <= start:
+                return None
+        elif not self._new_payload(src, dst, sport, dport, rel_seq, end - start):
             return None
         connection = (src, sport, dst, dport) if (src, sport) <= (dst, dport) else (dst, dport, src, sport)
         seen = connection in self._http_seen

@@ -65,7 +65,9 @@ def write_lines(
     """
     clock = TimeColumn(time_format)
     relative = time_format == "r"
-    summarizer = Summarizer(resolve_names=resolve_names, tcp_analysis=tcp_analysis)
+    # Without the analysis tshark shows raw sequence numbers: the bases are then all zero.
+    summarizer = Summarizer(resolve_names, tcp_analysis=tcp_analysis, absolute_sequence=not tcp_analysis)
+    relative_sequence = tcp_analysis
     summarize, icmp_info = summarizer.summarize, summarizer.icmp_info
     tag = summarizer.tagger.tags if summarizer.tagger is not None else None
     tcp_get = summarizer._tcp.get
@@ -157,6 +159,9 @@ def write_lines(
                     scale = fwd[1]
                     if scale >= 0:
                         win <<= scale
+                rel_seq = (seq - seq_base) & _MASK
+                if not relative_sequence:
+                    seq_base = ack_base = 0
                 if timestamps:
                     tsval, tsecr = ts_pair(data, at + 24)
                     options = f" TSval={tsval} TSecr={tsecr}"
@@ -175,7 +180,6 @@ def write_lines(
                     and may_start_message(sport, dport, data[at + hlen] if at + hlen < size else 0)
                 ):
                     # DNS over TCP, HTTP...: the application's Info when the payload starts one.
-                    rel_seq = (seq - seq_base) & _MASK
                     start, stop = at + hlen, min(at + payload, size)
                     app = tcp_app_info(src, dst, sport, dport, rel_seq, data, start, stop)
                     if app is not None:

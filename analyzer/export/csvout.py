@@ -22,12 +22,16 @@ SUMMARY_COLUMNS = ("No.", "Time", "Source", "Destination", "Protocol", "Length",
 
 
 def write_summary_csv(
-    frames: Iterable[tuple[Frame, bool]], out: TextIO, time_format: str = "r", resolve_names: bool = False
+    frames: Iterable[tuple[Frame, bool]],
+    out: TextIO,
+    time_format: str = "r",
+    resolve_names: bool = False,
+    tcp_analysis: bool = True,
 ) -> None:
     """One row per shown frame; every frame is fed to the summarizer (its TCP state needs them)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(SUMMARY_COLUMNS)
-    summarizer = Summarizer(resolve_names)
+    summarizer = Summarizer(resolve_names, tcp_analysis=tcp_analysis)
     clock = TimeColumn(time_format)
     for frame, shown in frames:
         row = summarizer.summarize(

@@ -116,10 +116,14 @@ def displayed(selection: Iterable[Selected]) -> Iterator[Selected]:
 
 
 def write_filtered_summary(
-    selection: Iterable[Selected], out: TextIO, time_format: str = "r", resolve_names: bool = False
+    selection: Iterable[Selected],
+    out: TextIO,
+    time_format: str = "r",
+    resolve_names: bool = False,
+    tcp_analysis: bool = True,
 ) -> int:
     """tshark's summary lines for the displayed frames; the Summarizer still sees every frame."""
-    summarizer = Summarizer(resolve_names=resolve_names)
+    summarizer = Summarizer(resolve_names=resolve_names, tcp_analysis=tcp_analysis)
     clock = TimeColumn("d" if time_format == "dd" else time_format)
     shown_count = 0
     for frame, shown, _tree in selection:

@@ -53,15 +53,28 @@ FIELD_FLAGS = {
 }
 
 
+# Plain ints: IntFlag arithmetic is a Python-level call per operation, and this runs per segment.
+_PLAIN_ORDER = tuple((int(flag), text) for flag, text in TAG_ORDER)
+_DUPLICATE_ACK = int(Flag.DUPLICATE_ACK)
+_TEXT_CACHE: dict[int, str] = {}
+
+
 def info_tags(flags: int, dupack_num: int = 0, dupack_frame: int = 0) -> str:
     """The Info prefix for a segment with these findings ("" for none)."""
     if not flags:
         return ""
+    if not flags & _DUPLICATE_ACK:
+        cached = _TEXT_CACHE.get(flags)
+        if cached is not None:
+            return cached
     tags = []
-    for flag, text in TAG_ORDER:
+    for flag, text in _PLAIN_ORDER:
         if flags & flag:
             tags.append(text or f"[TCP Dup ACK {dupack_frame}#{dupack_num}] ")
-    return "".join(tags)
+    joined = "".join(tags)
+    if not flags & _DUPLICATE_ACK and len(_TEXT_CACHE) < 1 << 15:  # at most 2**15 combinations
+        _TEXT_CACHE[flags] = joined
+    return joined
 
 
 class TcpTagger:

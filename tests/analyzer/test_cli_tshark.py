@@ -47,3 +47,33 @@ def test_summary_lines_and_count_equal_tshark() -> None:
     path = str(DATA / "icmp.pcap")
     assert ours("-r", path) == theirs("-r", path)
     assert ours("-n", "-c", "5", "-r", path) == theirs("-n", "-c", "5", "-r", path)
+
+
+# The summary lines show single segments and fragments (no reassembly), as these settings ask.
+ONE_BY_ONE = [
+    *("-o", "tcp.desegment_tcp_streams:FALSE"),
+    *("-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE"),
+]
+
+
+@pytest.mark.parametrize("analysis", ["TRUE", "FALSE"])
+@pytest.mark.parametrize("capture", ["tcp-lossy.pcap", "tcp-keepalive.pcap", "http.pcap", "multi.pcapng"])
+def test_tcp_analysis_tags_and_sequence_numbers_equal_tshark(capture: str, analysis: str) -> None:
+    """With the analysis (tshark's default): "[TCP Dup ACK 20#1] ", relative numbers, HTTP
+    Continuations but no retransmitted payload; without it: raw numbers and no tags."""
+    argv = ["-r", str(DATA / capture), *ONE_BY_ONE, "-o", f"tcp.analyze_sequence_numbers:{analysis}"]
+    got, want = ours(*argv), theirs(*argv)
+    assert len(want) > 20
+    assert got == want
+    tagged = sum("[TCP " in line for line in got)
+    if analysis == "FALSE":
+        assert tagged == 0
+    elif capture.startswith("tcp-"):
+        assert tagged > 0
+
+
+def test_filtered_lines_keep_the_tags() -> None:
+    argv = ["-r", str(DATA / "tcp-lossy.pcap"), *ONE_BY_ONE, "-Y", "tcp.analysis.flags"]
+    got = ours(*argv)
+    assert got == theirs(*argv)
+    assert len(got) > 50 and all("[TCP " in line for line in got)
