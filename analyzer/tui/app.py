@@ -64,6 +64,8 @@ SWITCH_INTERVAL = 0.0005
 FIRST_PAINT_WAIT = 0.5  # seconds the indexing pass waits at most for the first rows to be drawn
 LOAD_DISSECTORS_AFTER = 0.5  # seconds: the latest the dissectors start loading (see on_mount)
 LIVE_ACTIONS = frozenset({"stop_capture", "restart_capture", "save_capture"})
+LIVE_TREE_DELAY = 0.3  # seconds a live selection must stay put before its stream fields are replayed
+RECENT_TREES = 256  # annotated trees of a live capture kept for the tree pane (the newest packets)
 
 
 class Indexed(Message):
@@ -173,6 +175,10 @@ class LayerscopeApp(App[int]):
         self.index = PacketIndex(None) if capture is not None else PacketIndex.for_file(self.path)
         self.feed: FrameFeed = FileFeed(self.path)  # what the background passes read (see feeds.py)
         self._facts_held = False  # a view is reading view_facts (see _open_facts_view)
+        # The latest annotated trees of a live capture's analysis pass, by 0-based packet: the tree
+        # of a packet just captured comes from here rather than from a replay of the capture.
+        self.recent_trees: dict[int, Dissection] = {}
+        self._awaited_tree = -1  # the selected packet, until the analysis pass reaches it
         self._pending_capture = capture
         self.start_screen = start_screen
         self.indexed = 0
@@ -332,7 +338,7 @@ class LayerscopeApp(App[int]):
 
         from analyzer.session import dissect_frames
 
-        marks, facts, feed = self.marks, self.view_facts, self.feed
+        marks, facts, feed, recent = self.marks, self.view_facts, self.feed, self.recent_trees
         reported = -1
 
         def caught_up() -> None:
@@ -345,8 +351,11 @@ class LayerscopeApp(App[int]):
 
         def each(dissection: Dissection) -> bool:
             number = dissection.frame.number - 1
-            if feed.live and number >= len(marks):  # a live capture's marks grow with it
-                marks.extend(bytes(number + 1 - len(marks)))
+            if feed.live:
+                if number >= len(marks):  # a live capture's marks grow with it
+                    marks.extend(bytes(number + 1 - len(marks)))
+                recent[number] = dissection
+                recent.pop(number - RECENT_TREES, None)
             if number < len(marks):
                 marks[number] = dissection_marks(dissection)
             if facts.analysed % 512 == 0:
@@ -360,6 +369,9 @@ class LayerscopeApp(App[int]):
     @_while_open
     def on_analysed(self, message: Analysed) -> None:
         self.packet_list.refresh()
+        awaited = self._awaited_tree
+        if awaited >= 0 and awaited == self.packet_list.selected_packet and self._show_recent_tree(awaited):
+            self._awaited_tree = -1
         self.status.change(analysing=None if message.fraction >= 1.0 else message.fraction)
 
     # -- selection ----------------------------------------------------------------------------
@@ -375,11 +387,16 @@ class LayerscopeApp(App[int]):
             tree.show(None)
             hex_pane.show(b"" if packet < 0 else self.index.data(packet))
             return
+        small = (self.indexing_done or self.live is not None) and self.indexed <= PREFIX_LIMIT
+        self._awaited_tree = -1
+        if small and self.live is not None and self._show_recent_tree(packet):
+            return
         from analyzer.pipeline import dissect_frame
 
         dissection = dissect_frame(self.index.frame(packet), times=self._times(packet), prefs=self._prefs())
-        small = (self.indexing_done or self.live is not None) and self.indexed <= PREFIX_LIMIT
-        if small:
+        if small and self.live is not None and packet >= self.view_facts.analysed:
+            note = "[Stream fields (tcp.stream, relative numbers, analysis): the analysis is catching up…]"
+        elif small:
             note = "[Stream fields (tcp.stream, relative numbers, analysis): replaying earlier packets…]"
         elif self.indexing_done or self.live is not None:
             note = f"[Stream fields not shown: single-packet view of a capture over {PREFIX_LIMIT:,} packets]"
@@ -390,7 +407,31 @@ class LayerscopeApp(App[int]):
         self._highlight(tree.cursor_node)
         if small:
             self._tree_request += 1
-            self.annotate(packet, self._tree_request)
+            if self.live is None:
+                self.annotate(packet, self._tree_request)
+            elif packet >= self.view_facts.analysed:
+                self._awaited_tree = packet  # the analysis pass will have it (on_analysed)
+            else:
+                # A list that follows a busy capture selects a new packet every report: replay
+                # only for a selection that stays put a moment.
+                request = self._tree_request
+                self.set_timer(LIVE_TREE_DELAY, lambda: self._annotate_if_current(packet, request))
+
+    def _show_recent_tree(self, packet: int) -> bool:
+        """Show the live analysis pass's tree of `packet` if it is among the latest it kept."""
+        dissection = self.recent_trees.get(packet)
+        if dissection is None:
+            return False
+        self._tree_request += 1  # a replay still on its way is for an older selection
+        tree = self.query_one(LayerTree)
+        tree.show(dissection)
+        self.query_one(HexPane).show(dissection.frame.data)
+        self._highlight(tree.cursor_node)
+        return True
+
+    def _annotate_if_current(self, packet: int, request: int) -> None:
+        if request == self._tree_request and packet == self.packet_list.selected_packet:
+            self.annotate(packet, request)
 
     def _times(self, packet: int) -> FrameTimes:
         stamps = self.index.__dict__["timestamp_ns"]
@@ -835,6 +876,8 @@ class LayerscopeApp(App[int]):
         self.display_filter = None
         self.prefix = None
         self.marks = bytearray()
+        self.recent_trees = {}
+        self._awaited_tree = -1
         self.view_facts = ViewFacts(PREFIX_LIMIT, live=True)
         self.index.resolve_names = self.resolve_names
         packet_list = self.packet_list
@@ -862,7 +905,7 @@ class LayerscopeApp(App[int]):
             self.post_message(LiveProgress(source.generation, count, stats))
 
         try:
-            error = run_capture(source.capture, source.index, report)
+            error = run_capture(source.capture, source.index, report, feed=source.feed)
         finally:
             source.feed.end(len(source.index))
         stats = source.capture.stats()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -23,6 +24,10 @@ from captures.types import RawRecord
 
 # How often a live reading that has caught up checks whether its pass was cancelled.
 WAIT_SECONDS = 0.25
+# While the capture worker has a backlog, the passes pause this long between frames: every
+# packet socket read releases the GIL, and a busy pass would make the capture wait for it each
+# time; the capture must keep up, the passes catch up later.
+BACKOFF_SECONDS = 0.002
 
 KeepGoing = Callable[[], bool]
 
@@ -96,6 +101,8 @@ class _LiveReading:
         while True:
             available = feed.available
             while self.read < available:
+                while feed.busy and self.keep_going():
+                    time.sleep(BACKOFF_SECONDS)
                 yield frame(self.read)
                 self.read += 1
             self.fraction = 1.0
@@ -117,6 +124,7 @@ class LiveFeed:
         self.index = index
         self.available = 0
         self.ended = False
+        self.busy = False  # the capture worker has a backlog (see BACKOFF_SECONDS)
         self._changed = threading.Condition()
 
     def publish(self, count: int) -> None:
@@ -149,6 +157,8 @@ class LiveFeed:
         """The packets published so far, and those published while it is read; it never waits."""
         number, frame = 0, self.index.frame
         while number < self.available:
+            while self.busy and not self.ended:
+                time.sleep(BACKOFF_SECONDS)
             yield frame(number)
             number += 1
 

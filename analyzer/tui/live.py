@@ -26,6 +26,8 @@ from captures.writer import write_pcap, write_pcapng
 from .feeds import LiveFeed
 
 REPORT_SECONDS = 0.1
+BATCH = 512  # packets taken from the socket at a time
+BACKLOG = 64  # a batch this big means packets are waiting: the passes back off (feeds.py)
 # A live capture is held in memory (the index keeps every packet's bytes): past this much the
 # capture stops and says so, rather than let a long capture exhaust the machine.
 MEMORY_LIMIT = 2 << 30
@@ -79,17 +81,25 @@ class LiveEnded(Message):
 
 
 def run_capture(
-    capture: LiveCapture, index: PacketIndex, report: Report, memory_limit: int = MEMORY_LIMIT
+    capture: LiveCapture,
+    index: PacketIndex,
+    report: Report,
+    memory_limit: int = MEMORY_LIMIT,
+    feed: LiveFeed | None = None,
 ) -> str | None:
     """Index frames until `capture.stop()`, or until the index holds `memory_limit` bytes; closes
-    the capture. Returns why it stopped on its own (a failure or the limit), if it did."""
+    the capture. Returns why it stopped on its own (a failure or the limit), if it did.
+
+    `feed.busy` tells the passes reading the index when the socket holds a backlog."""
     last_report = 0.0
     pending = False
     full: str | None = None
 
     def records() -> Iterator[RawRecord]:
         nonlocal last_report, pending, full
-        for batch in capture.batches(idle_seconds=IDLE_SECONDS):
+        for batch in capture.batches(max_batch=BATCH, idle_seconds=IDLE_SECONDS):
+            if feed is not None:
+                feed.busy = len(batch) >= BACKLOG
             # extend() appends each record before asking for the next, so every record of the
             # earlier batches is complete here and the count may be published.
             now = time.monotonic()
@@ -113,6 +123,8 @@ def run_capture(
         return str(gone)
     finally:
         capture.close()
+        if feed is not None:
+            feed.busy = False
     return full
 
 

@@ -106,6 +106,8 @@ class PrefixDissector:
     def dissect(self, packet: int, keep_going: Callable[[], bool]) -> Dissection | None:
         """The annotated tree of `packet` (0-based), or None if stopped or past the end."""
         with self._lock:
+            if not keep_going():
+                return None  # a newer request queued behind this one: do not restart its replay
             if self._stream is None or packet < self._next:
                 from analyzer.session import dissect_frames
 
