@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from analyzer.state.tcp_analysis import Flag
 
 if TYPE_CHECKING:
+    from analyzer.model import Dissection
     from analyzer.state.tcp_tracker import TcpTracker
     from captures.types import RawRecord
 
@@ -75,6 +76,27 @@ def info_tags(flags: int, dupack_num: int = 0, dupack_frame: int = 0) -> str:
     if not flags & _DUPLICATE_ACK and len(_TEXT_CACHE) < 1 << 15:  # at most 2**15 combinations
         _TEXT_CACHE[flags] = joined
     return joined
+
+
+def dissection_tags(dissection: Dissection) -> str:
+    """The tags of an annotated tree: its own TCP layer's analysis flags (not a quoted header's)."""
+    for layer in dissection.layers:
+        if layer.proto != "tcp" or layer.depth or layer.source:
+            continue
+        flags = dupack_num = dupack_frame = 0
+        for item in layer.walk():
+            if item.name.startswith("tcp.analysis."):
+                flags |= FIELD_FLAGS.get(item.name, 0)
+                if item.name == "tcp.analysis.duplicate_ack_num" and isinstance(item.value, int):
+                    dupack_num = item.value
+                elif item.name == "tcp.analysis.duplicate_ack_frame" and isinstance(item.value, int):
+                    dupack_frame = item.value
+        if flags & (Flag.FAST_RETRANSMISSION | Flag.SPURIOUS_RETRANSMISSION):
+            # The tree shows a fast or spurious retransmission as a retransmission too; the
+            # finding itself is the one kind.
+            flags &= ~Flag.RETRANSMISSION
+        return info_tags(flags, dupack_num, dupack_frame)
+    return ""
 
 
 class TcpTagger:

@@ -179,6 +179,7 @@ class LayerscopeApp(App[int]):
         # of a packet just captured comes from here rather than from a replay of the capture.
         self.recent_trees: dict[int, Dissection] = {}
         self._awaited_tree = -1  # the selected packet, until the analysis pass reaches it
+        self._tags_shown = 0
         self._pending_capture = capture
         self.start_screen = start_screen
         self.indexed = 0
@@ -337,8 +338,10 @@ class LayerscopeApp(App[int]):
             return not worker.is_cancelled
 
         from analyzer.session import dissect_frames
+        from analyzer.state.tcp_tags import dissection_tags
 
         marks, facts, feed, recent = self.marks, self.view_facts, self.feed, self.recent_trees
+        tags = self.packet_list.tags
         reported = -1
 
         def caught_up() -> None:
@@ -358,6 +361,9 @@ class LayerscopeApp(App[int]):
                 recent.pop(number - RECENT_TREES, None)
             if number < len(marks):
                 marks[number] = dissection_marks(dissection)
+                found = dissection_tags(dissection)
+                if found:
+                    tags[number] = found
             if facts.analysed % 512 == 0:
                 total = facts.total if feed.live else min(self.indexed, facts.limit)
                 return progress(facts.analysed, facts.analysed / max(total, 1))
@@ -368,7 +374,12 @@ class LayerscopeApp(App[int]):
 
     @_while_open
     def on_analysed(self, message: Analysed) -> None:
-        self.packet_list.refresh()
+        packet_list = self.packet_list
+        if len(packet_list.tags) != self._tags_shown:  # rows drawn before their tags came
+            self._tags_shown = len(packet_list.tags)
+            packet_list.refresh_rows()
+        else:
+            packet_list.refresh()
         awaited = self._awaited_tree
         if awaited >= 0 and awaited == self.packet_list.selected_packet and self._show_recent_tree(awaited):
             self._awaited_tree = -1
@@ -882,7 +893,8 @@ class LayerscopeApp(App[int]):
         self.index.resolve_names = self.resolve_names
         packet_list = self.packet_list
         packet_list.attach(self.index)
-        packet_list.marks, packet_list.user_marks = self.marks, set()
+        packet_list.marks, packet_list.user_marks, packet_list.tags = self.marks, set(), {}
+        self._tags_shown = 0
         packet_list.set_rows(None, 0)
         packet_list.set_count(0)
         packet_list.cursor = 0

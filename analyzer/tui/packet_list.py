@@ -113,6 +113,8 @@ class PacketList(ScrollView, can_focus=True):
         self.shown_count = 0  # how much of `rows` is final
         self.marks = bytearray()
         self.user_marks: set[int] = set()  # packets the user marked (`m`), shown like Wireshark's
+        # TCP analysis tags ("[TCP Retransmission] ") by packet, from the app's analysis pass.
+        self.tags: dict[int, str] = {}
         self.time_format = "r"
         self._cache: OrderedDict[int, Row] = OrderedDict()
         self._widths = [3, 8, 12, 12, 8, 6]
@@ -192,7 +194,7 @@ class PacketList(ScrollView, can_focus=True):
             escape_label(summary.destination),
             escape_label(summary.protocol),
             str(summary.length),
-            escape_label(summary.info),
+            escape_label(self.tags.get(packet, "") + summary.info),
             flags,
         )
         self._cache[packet] = found

@@ -261,3 +261,25 @@ def test_packet_bytes_never_reach_the_screen_raw(tmp_path: Path) -> None:
             assert any("\\033[31mevil" in line for line in _screen_text(app))
 
     asyncio.run(run())
+
+
+def test_rows_carry_tshark_analysis_tags_once_analysed() -> None:
+    """The index rows have no TCP analysis tags; the analysis pass adds them, as tshark shows them."""
+    capture = ROOT / "tests" / "data" / "tcp-lossy.pcap"
+    golden = ROOT / "tests" / "golden" / "out" / "summary" / "tcp-lossy.pcap.cols"
+    expected = [line.split("\t")[7] for line in golden.read_text(encoding="utf-8").splitlines()]
+
+    async def run() -> None:
+        app = LayerscopeApp(capture)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await _settle(app, pilot, lambda: app.view_facts.complete and app.status.status.analysing is None)
+            await pilot.pause(0.2)
+            packet_list = app.query_one(PacketList)
+            infos = [packet_list.row(packet).info for packet in range(packet_list.count)]
+            assert infos == expected
+            assert sum("[TCP " in info for info in infos) > 100
+            assert packet_list.go_to_packet(21)  # frame 22: "[TCP Dup ACK 20#1] "
+            await pilot.pause(0.2)
+            assert any("[TCP Dup ACK 20#1] 44454 → 5201 [ACK]" in line for line in _screen_text(app))
+
+    asyncio.run(run())
