@@ -58,9 +58,11 @@ class LiveSource:
 
     def status_text(self) -> str:
         state = "" if self.running else " (stopped)"
+        # A backlog in the socket: packets are arriving faster than the list shows them.
+        backlog = " · catching up" if self.running and self.feed.busy else ""
         return (
             f"Live: {self.iface}{state} · received {self.stats.captured:,}"
-            f" · dropped {self.stats.kernel_dropped:,}"
+            f" · dropped {self.stats.kernel_dropped:,}{backlog}"
         )
 
 
