@@ -13,17 +13,13 @@ tracker of their own.
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TextIO
 
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from rich.cells import cell_len
 
 from analyzer.export.flows_facts import PacketFacts, UdpFact
 from analyzer.state.tcp_facts import TcpSegment
@@ -265,41 +261,48 @@ def _cell(value: object) -> str:
     return escape_field(str(value))
 
 
-def write_table(rows: Iterable[FlowRow], out: TextIO, width: int | None = None) -> None:
-    """An aligned, readable table (rich); every cell escaped for markup and control characters."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+def write_table(rows: Iterable[FlowRow], out: TextIO) -> None:
+    """An aligned, readable table: a header, a rule, one line a flow; every cell escaped for control
+    characters. Columns are three spaces apart, numbers right-aligned, trailing blanks dropped."""
     headers: tuple[str, ...] = ("stream", "proto", "orig", "resp", "state", "history", "ts", "duration")
     headers += ("orig pkts", "orig bytes", "resp pkts", "resp bytes", "rtt", "retrans", "community_id")
     numeric = {"stream", "duration", "orig pkts", "orig bytes", "resp pkts", "resp bytes", "rtt", "retrans"}
-    for header in headers:
-        table.add_column(header, justify="right" if header in numeric else "left", no_wrap=True)
-    for row in rows:
-        rtt = "" if row.handshake_rtt_ns is None else f"{row.handshake_rtt_ns / NS:.6f}"
-        cells = (
-            str(row.stream),
-            row.proto,
-            _endpoint(row.orig_h, row.orig_p),
-            _endpoint(row.resp_h, row.resp_p),
-            row.conn_state,
-            row.history,
-            f"{row.start_ns / NS:.6f}",
-            f"{row.duration_ns / NS:.6f}",
-            str(row.orig_pkts),
-            str(row.orig_bytes),
-            str(row.resp_pkts),
-            str(row.resp_bytes),
-            rtt,
-            "" if row.retransmissions is None else str(row.retransmissions),
-            row.community_id,
+    right = [header in numeric for header in headers]
+    lines = [headers, *(_table_cells(row) for row in rows)]
+    widths = [max(cell_len(line[column]) for line in lines) for column in range(len(headers))]
+
+    def text(cells: tuple[str, ...]) -> str:
+        padded = (
+            " " * (width - cell_len(cell)) + cell if align else cell + " " * (width - cell_len(cell))
+            for cell, width, align in zip(cells, widths, right, strict=True)
         )
-        table.add_row(*(escape(escape_field(cell)) for cell in cells))
-    # Render at the table's natural width, then drop rich's padding at line ends.
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width or 100_000, color_system=None, highlight=False, emoji=False)
-    console.print(table)
-    for line in buffer.getvalue().splitlines():
-        if line.strip():
-            out.write(line.rstrip() + "\n")
+        return "   ".join(padded).rstrip() + "\n"
+
+    out.write(text(lines[0]))
+    out.write("─" * (sum(widths) + 3 * (len(widths) - 1)) + "\n")
+    out.writelines(text(cells) for cells in lines[1:])
+
+
+def _table_cells(row: FlowRow) -> tuple[str, ...]:
+    rtt = "" if row.handshake_rtt_ns is None else f"{row.handshake_rtt_ns / NS:.6f}"
+    cells = (
+        str(row.stream),
+        row.proto,
+        _endpoint(row.orig_h, row.orig_p),
+        _endpoint(row.resp_h, row.resp_p),
+        row.conn_state,
+        row.history,
+        f"{row.start_ns / NS:.6f}",
+        f"{row.duration_ns / NS:.6f}",
+        str(row.orig_pkts),
+        str(row.orig_bytes),
+        str(row.resp_pkts),
+        str(row.resp_bytes),
+        rtt,
+        "" if row.retransmissions is None else str(row.retransmissions),
+        row.community_id,
+    )
+    return tuple(escape_field(cell) for cell in cells)
 
 
 def _endpoint(host: str, port: int) -> str:
