@@ -113,6 +113,8 @@ def run_chain(
         following = _run(protocol, layer, ByteCursor(data, step.offset, step.end), ctx, strict)
         if following is not None and following.data is not None:
             # The next layers read bytes this layer derived: a new data source of the frame.
+            for name, derived in following.steps_before:
+                dissection.add_source(name, derived)
             data, source = following.data, dissection.add_source(following.source_name, following.data)
         elif following is not None:
             # A layer's range is its whole PDU: the header plus the payload it hands on.

@@ -39,6 +39,9 @@ class Next:
     # and `offset`/`end` refer to it.
     data: bytes | None = None
     source_name: str = ""
+    # Sources derived on the way to `data` (a de-chunked body before it is decompressed), as
+    # (name, bytes): registered first, so the frame's sources list every step, as tshark's do.
+    steps_before: tuple[tuple[str, bytes], ...] = ()
 
 
 Dissect = Callable[[ByteCursor, Layer, PacketContext], "Next | None"]

@@ -452,8 +452,17 @@ def _hand_on(
     inside = not media
     if derived:
         name = "Uncompressed entity body" if decoded is not None else "De-chunked entity body"
+        # A chunked and compressed body: tshark keeps the de-chunked bytes as a source of their own.
+        steps = ((f"De-chunked entity body ({len(body)} bytes)", body),) if dechunked and decoded else ()
         return Next(
-            table, keys, 0, len(shown), inside=inside, data=shown, source_name=f"{name} ({len(shown)} bytes)"
+            table,
+            keys,
+            0,
+            len(shown),
+            inside=inside,
+            data=shown,
+            source_name=f"{name} ({len(shown)} bytes)",
+            steps_before=steps,
         )
     return Next(table, keys, body_at, body_end, inside=inside)
 

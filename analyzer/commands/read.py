@@ -26,7 +26,7 @@ from analyzer.export.fields import (
     fields_row,
     parse_fields_option,
 )
-from analyzer.export.hexdump import hexdump
+from analyzer.export.hexdump import dissection_hexdump
 from analyzer.export.jsonout import write_json, write_jsonl
 from analyzer.export.text import tree_lines
 from analyzer.filter import DisplayFilter, FilterError, compile_filter
@@ -193,13 +193,15 @@ def _write_text(args: argparse.Namespace, dissections: Iterator[Dissection], str
         out.write("".join(f"{line}\n" for line in tree_lines(dissection, data_hex=not args.hex)))
         out.write("\n")
         if args.hex:
-            out.write(hexdump(dissection.frame.data))
+            out.write(dissection_hexdump(dissection))
             out.write("\n")
 
 
-def _write_hex(frames: Iterator[Frame], streams: Streams) -> None:
-    for frame in frames:
-        streams.out.write(hexdump(frame.data))
+def _write_hex(dissections: Iterator[Dissection], streams: Streams) -> None:
+    """`-x` alone: each frame's bytes and the bytes reassembled or decoded from it, so the frames
+    are dissected (as tshark does) to find those."""
+    for dissection in dissections:
+        streams.out.write(dissection_hexdump(dissection))
         streams.out.write("\n")
 
 
@@ -220,7 +222,7 @@ def _write_filtered(
     frames = _frames(reader, args.count)
     prefs = _preferences(args)
     registry = _registry(args.decode_as)
-    want_tree = args.output != "text" or args.verbose
+    want_tree = args.output != "text" or args.verbose or args.hex
     selection = select_frames(frames, display_filter, registry, prefs, streams.strict, want_tree)
     if args.output == "csv" and not args.fields:
         items = ((item.frame, item.shown) for item in selection)
@@ -234,7 +236,7 @@ def _write_filtered(
         )
         return
     if args.output == "text" and not args.verbose:
-        _write_hex((item.frame for item in displayed(selection)), streams)
+        _write_hex((item.dissection for item in displayed(selection) if item.dissection is not None), streams)
         return
     dissections = (item.dissection for item in displayed(selection) if item.dissection is not None)
     only = args.fields or None
@@ -293,11 +295,11 @@ def _write(args: argparse.Namespace, reader: CaptureReader, streams: Streams) ->
         write_summary_csv(items, streams.out, args.time_format, not args.no_resolve, tcp_analysis)
         return
     frames = _frames(reader, args.count)
-    if args.output == "text" and not args.verbose:
-        _write_hex(frames, streams)  # -x alone needs no dissection
-        return
     prefs = _preferences(args)
     dissections = dissect_frames(frames, _registry(args.decode_as), prefs, streams.strict)
+    if args.output == "text" and not args.verbose:
+        _write_hex(dissections, streams)
+        return
     only = args.fields or None
     if args.output == "fields":
         _write_fields(args, options, dissections, streams)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analyzer.model import Dissection
 
 BYTES_PER_LINE = 16
 # Printable ASCII shows as itself; everything else (controls, DEL, high bytes) as '.'.
@@ -33,11 +37,11 @@ def hexdump(data: bytes) -> str:
     return "".join(f"{line}\n" for line in hexdump_lines(data))
 
 
-def hexdump_sources(sources: list[tuple[str, bytes]]) -> str:
-    """Several data sources (the frame, a reassembled payload) as `tshark -x` prints them.
-
-    One source is dumped bare; with more, each gets a "Name (N bytes):" line first.
-    """
+def dissection_hexdump(dissection: Dissection) -> str:
+    """`tshark -x` for one dissected frame: the frame's bytes, then every reassembled or decoded
+    source (Reassembled TCP, De-chunked entity body...) under its name."""
+    sources = dissection.sources
     if len(sources) == 1:
-        return hexdump(sources[0][1])
-    return "".join(f"{name} ({len(data)} bytes):\n{hexdump(data)}" for name, data in sources)
+        return hexdump(dissection.frame.data)
+    # The sources are named with their size already: "Reassembled TCP (1200 bytes)".
+    return "".join(f"{source.name}:\n{hexdump(source.data)}" for source in sources)

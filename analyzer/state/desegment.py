@@ -212,9 +212,16 @@ class Desegmenter:
     ) -> None:
         tcp = dissection.layers[segment.index]
         source_data = dissection.source_data(tcp)
-        # Everything after the TCP layer in its data source is redone.
+        # Everything after the TCP layer in its data source is redone, and so are the sources the
+        # first pass derived from that payload (a de-chunked or decompressed body) with their layers.
         kept = dissection.layers[: segment.index + 1]
-        later = [layer for layer in dissection.layers[segment.index + 1 :] if layer.source != tcp.source]
+        first_derived = max(layer.source for layer in kept) + 1
+        later = [
+            layer
+            for layer in dissection.layers[segment.index + 1 :]
+            if layer.source != tcp.source and layer.source < first_derived
+        ]
+        del dissection.extra_sources[first_derived - 1 :]
         dissection.layers[:] = kept
         ctx = _context(dissection, segment)
         insert_at = _after_payload(tcp)

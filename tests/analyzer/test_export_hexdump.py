@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -10,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.export.hexdump import hexdump, hexdump_sources, offset_digits
+from analyzer.export.hexdump import dissection_hexdump, hexdump, offset_digits
+from analyzer.model import Dissection
+from captures.frame import Frame
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-# tshark's default reassembly adds "Reassembled ..." sources; we dump single frames.
+# Our defaults: no reassembly (tshark's are on).
 NO_REASSEMBLY = [
     "-o",
     "ip.defragment:FALSE",
@@ -40,52 +41,46 @@ def test_empty_and_wide_offsets() -> None:
 
 
 def test_several_sources_get_headers() -> None:
-    assert hexdump_sources([("Frame", b"a")]) == hexdump(b"a")
-    assert hexdump_sources([("Frame", b"a"), ("Reassembled TCP", b"bc")]) == (
+    frame = Frame(1, 0, b"a", 1, 1)
+    dissection = Dissection(frame)
+    assert dissection_hexdump(dissection) == hexdump(b"a")
+    dissection.add_source("Reassembled TCP (2 bytes)", b"bc")
+    assert dissection_hexdump(dissection) == (
         "Frame (1 bytes):\n" + hexdump(b"a") + "Reassembled TCP (2 bytes):\n" + hexdump(b"bc")
     )
-
-
-# Captures where tshark -x also dumps data sources HTTP makes (a gzip body's "De-chunked entity
-# body" and "Uncompressed entity body"), which `read -x` (frames only, no dissection) does not:
-# there the frames' dumps are compared and tshark's extra sources are left out, with this reason.
-EXTRA_SOURCES_GAP = {
-    "http-nginx.pcap": "tshark -x adds HTTP's de-chunked / uncompressed body sources; read -x dumps frames",
-}
-SOURCE_HEADER = re.compile(rb"[A-Za-z][A-Za-z ()-]* \(\d+ bytes\):")
-
-
-def frames_only(dump: bytes) -> bytes:
-    """tshark's -x output with every data source but the frame left out (and the frame's header)."""
-    kept: list[bytes] = []
-    inside_extra = False
-    for line in dump.split(b"\n"):
-        if SOURCE_HEADER.fullmatch(line):
-            inside_extra = not line.startswith(b"Frame (")
-            continue
-        if line == b"":
-            inside_extra = False
-        if not inside_extra:
-            kept.append(line)
-    return b"\n".join(kept)
 
 
 def captures() -> list[Path]:
     return sorted(path for pattern in ("*.pcap", "*.pcapng") for path in DATA.glob(pattern))
 
 
+def _both(capture: Path, *options: str) -> tuple[subprocess.CompletedProcess[bytes], ...]:
+    ours = subprocess.run(
+        [sys.executable, "-m", "analyzer", "read", "-x", *options, "-r", str(capture)],
+        capture_output=True,
+        check=False,
+    )
+    theirs = subprocess.run(["tshark", "-x", *options, "-r", str(capture)], capture_output=True, check=False)
+    return ours, theirs
+
+
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark (the oracle) is not installed")
 @pytest.mark.parametrize("capture", captures(), ids=lambda path: path.name)
 def test_read_x_equals_tshark_x(capture: Path) -> None:
-    ours = subprocess.run(
-        [sys.executable, "-m", "analyzer", "read", "-x", "-r", str(capture)], capture_output=True, check=False
-    )
-    theirs = subprocess.run(
-        ["tshark", "-x", *NO_REASSEMBLY, "-r", str(capture)], capture_output=True, check=False
-    )
+    """Every frame, then the sources dissection derived from it (HTTP's de-chunked and
+    uncompressed bodies), as tshark dumps them."""
+    ours, theirs = _both(capture, *NO_REASSEMBLY)
     assert ours.returncode == theirs.returncode
-    if capture.name in EXTRA_SOURCES_GAP:
-        assert frames_only(ours.stdout) == ours.stdout
-        assert ours.stdout == frames_only(theirs.stdout), EXTRA_SOURCES_GAP[capture.name]
-        return
+    assert ours.stdout == theirs.stdout
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark (the oracle) is not installed")
+@pytest.mark.parametrize("capture", ["http-nginx.pcap", "http.pcap", "frag.pcap", "ipv6.pcap"])
+def test_read_x_with_reassembly_equals_tshark_x(capture: str) -> None:
+    """With reassembly on: "Reassembled TCP", "Reassembled IPv4" sources, each once."""
+    reassembly = ["-o", "ip.defragment:TRUE", "-o", "ipv6.defragment:TRUE"]
+    reassembly += ["-o", "tcp.desegment_tcp_streams:TRUE"]
+    ours, theirs = _both(DATA / capture, *reassembly)
+    assert ours.returncode == theirs.returncode == 0
+    assert b"Reassembled" in theirs.stdout
     assert ours.stdout == theirs.stdout
