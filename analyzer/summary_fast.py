@@ -69,7 +69,15 @@ def write_lines(
     summarizer = Summarizer(resolve_names, tcp_analysis=tcp_analysis, absolute_sequence=not tcp_analysis)
     relative_sequence = tcp_analysis
     summarize, icmp_info = summarizer.summarize, summarizer.icmp_info
-    tag = summarizer.tagger.tags if summarizer.tagger is not None else None
+    tagger = summarizer.tagger
+    tag = _no_tags
+    findings = None
+    if tagger is not None:
+        from analyzer.export.flows_facts import address_text, tcp_segment
+        from analyzer.state.tcp_facts import TcpSegment
+        from analyzer.state.tcp_tags import info_tags
+
+        tag, findings = tagger.tags, tagger.findings
     tcp_get = summarizer._tcp.get
     tcp_bases = summarizer.tcp_bases
     tcp_app_info = summarizer.tcp_app_info
@@ -78,8 +86,9 @@ def write_lines(
     # Raw address -> its text padded as the Source (right-aligned) / Destination column.
     sources: dict[bytes, str] = {}
     destinations: dict[bytes, str] = {}
-    # TCP connection key -> ("  Source → Destination   TCP ", " sport → dport ") of its lines.
-    connection_texts: dict[bytes, tuple[str, str]] = {}
+    # TCP connection key -> ("  Source → Destination   TCP ", " sport → dport ") of its lines,
+    # then the source and destination as the TCP tracker's segments spell them.
+    connection_texts: dict[bytes, tuple[str, str, str, str]] = {}
     batch: list[str] = []
     append = batch.append
     first = -1
@@ -119,7 +128,8 @@ def write_lines(
                 at, payload, proto, hop_limit = 54, data[18] << 8 | data[19], data[20], data[21]
                 src, dst, key_start, version = data[22:38], data[38:54], 22, 6
         if at and proto == 6 and size >= at + 20:
-            sport, dport, seq, ack, off_byte, flag_byte, win, urg = tcp_header(data, at)
+            sport, dport, seq, ack, off_byte, flag_byte, raw_win, urg = tcp_header(data, at)
+            win = raw_win
             hlen = (off_byte >> 4) * 4
             timestamps = hlen == 32 and data[at + 20 : at + 24] == _NOP_NOP_TS
             # A cut-off timestamp option makes the line "[Malformed Packet]": the slow path.
@@ -136,6 +146,8 @@ def write_lines(
                     texts = connection_texts[key] = (
                         f"{text_of(src):>12} → {text_of(dst):<12} TCP ",
                         f" {sport} → {dport} ",
+                        "" if tagger is None else address_text(src),
+                        "" if tagger is None else address_text(dst),
                     )
                 entry = tcp_get(key)
                 if entry is None or flags & 0x02:
@@ -173,7 +185,68 @@ def write_lines(
                 acked = f" Ack={(ack - ack_base) & _MASK}" if flags & 0x10 else ""
                 urgent = f" Urg={urg}" if flags & 0x20 else ""
                 length = payload - hlen
-                tags = "" if tag is None else tag(count, (-1, stamp, wire_len, linktype, digits, 0, data))
+                if findings is None:
+                    tags = ""
+                else:
+                    # The tracker's segment, as flows_facts.record_fact decodes it, built from the
+                    # values at hand when record_fact would not need the tree: a whole frame and IP
+                    # packet (no first fragment, an IPv6 version) holding the whole TCP header.
+                    segment = None
+                    end = at + payload
+                    if (
+                        20 <= hlen <= payload
+                        and end <= size
+                        and size >= wire_len
+                        and (not frag & 0x2000 if version == 4 else data[14] >> 4 == 6)
+                    ):
+                        tcp_flags = (off_byte & 0x0F) << 8 | flag_byte
+                        if hlen == 20 or timestamps:  # no options, or the timestamps alone
+                            segment = TcpSegment(
+                                count,
+                                stamp,
+                                texts[2],
+                                texts[3],
+                                sport,
+                                dport,
+                                seq,
+                                ack,
+                                tcp_flags,
+                                raw_win,
+                                length,
+                                None,
+                                None,
+                                False,
+                                (),
+                                (tsval, tsecr) if timestamps else None,
+                                data[at + hlen : end] if length else None,
+                            )
+                        else:
+                            segment = tcp_segment(
+                                count,
+                                stamp,
+                                texts[2],
+                                texts[3],
+                                sport,
+                                dport,
+                                seq,
+                                ack,
+                                tcp_flags,
+                                raw_win,
+                                data,
+                                at,
+                                hlen,
+                                end,
+                            )
+                    if segment is None:
+                        tags = tag(count, (-1, stamp, wire_len, linktype, digits, 0, data))
+                    else:
+                        # TcpTagger.segment_tags, inline.
+                        found = findings(segment)
+                        tags = (
+                            ""
+                            if found is None
+                            else info_tags(int(found.flags), found.dupack_num, found.dupack_frame)
+                        )
                 if (
                     length > 0
                     and (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS)
@@ -229,6 +302,10 @@ def write_lines(
     if batch:
         _flush(batch, out)
     return count
+
+
+def _no_tags(number: int, record: RawRecord) -> str:
+    return ""
 
 
 def _flushing(records: Iterable[RawRecord], batch: list[str], out: TextIO) -> Iterator[RawRecord]:

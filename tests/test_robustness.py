@@ -39,12 +39,15 @@ def check_invariants(dissection: Dissection) -> None:
     frame = dissection.frame
     assert dissection.layers, "every frame yields at least the frame layer"
     for layer in dissection.layers:
-        assert 0 <= layer.offset <= max(len(frame.data), frame.wire_len)
+        # Offsets refer to the layer's data source: the frame, or bytes derived from it
+        # (a reassembled, de-chunked or decompressed payload).
+        data = dissection.source_data(layer)
+        assert 0 <= layer.offset <= max(len(data), frame.wire_len if layer.source == 0 else 0)
         for item in layer.walk():
             if item.offset < 0:
                 continue
             assert item.length >= 0, item
-            assert item.offset + item.length <= len(frame.data), (layer.proto, item)
+            assert item.offset + item.length <= len(data), (layer.proto, item)
             if item.name in TRAILER_FIELDS or layer.proto == "frame":
                 continue
             assert layer.offset <= item.offset, (layer.proto, layer.offset, item)
@@ -53,9 +56,9 @@ def check_invariants(dissection: Dissection) -> None:
 
 
 def check_problem_ranges(dissection: Dissection) -> None:
-    """Every Problem points at captured bytes of its frame, or at none (offset -1)."""
-    captured = len(dissection.frame.data)
+    """Every Problem points at captured bytes of its layer's source, or at none (offset -1)."""
     for layer in dissection.layers:
+        captured = len(dissection.source_data(layer))
         for found in layer.problems:
             if found.offset == -1:
                 continue

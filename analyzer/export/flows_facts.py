@@ -58,6 +58,8 @@ _TCP = struct.Struct("!HHIIHHHH")
 _UDP = struct.Struct("!HHH")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!I")
+_TS_PAIR = struct.Struct("!II")
+_NOP_NOP_TS = b"\x01\x01\x08\x0a"  # NOP, NOP, timestamps (kind 8, length 10)
 _VLAN_TPIDS = frozenset((0x8100, 0x88A8, 0x9100))
 _IPV6_FAMILIES = frozenset((24, 28, 30))
 # IPv6 extension headers measured in 8-octet units (hop-by-hop, routing, destination options).
@@ -68,7 +70,8 @@ _ADDRESS_CACHE_LIMIT = 1 << 16
 _addresses: dict[bytes, str] = {}
 
 
-def _address(raw: bytes) -> str:
+def address_text(raw: bytes) -> str:
+    """A raw IPv4/IPv6 address as the facts spell it (inet_ntop), cached."""
     text = _addresses.get(raw)
     if text is None:
         text = socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
@@ -181,7 +184,7 @@ def _udp(number: int, ts: int, data: bytes, at: int, end: int, src: bytes, dst: 
     sport, dport, length = _UDP.unpack_from(data, at)
     if length < 8 or at + length > end:
         return NEEDS_TREE
-    datagram = UdpDatagram(number, ts, _address(src), sport, _address(dst), dport, length - 8)
+    datagram = UdpDatagram(number, ts, address_text(src), sport, address_text(dst), dport, length - 8)
     return UdpFact(datagram, data[at + 8 : at + length])
 
 
@@ -192,27 +195,75 @@ def _tcp(number: int, ts: int, data: bytes, at: int, end: int, src: bytes, dst: 
     hlen = (offset_flags >> 12) * 4
     if hlen < 20 or at + hlen > end:
         return NEEDS_TREE
-    options = _TcpOptions()
-    if hlen > 20 and not options.parse(data, at + 20, at + hlen):
-        return NEEDS_TREE
+    segment = tcp_segment(
+        number,
+        ts,
+        address_text(src),
+        address_text(dst),
+        sport,
+        dport,
+        seq,
+        ack,
+        offset_flags & 0x0FFF,
+        window,
+        data,
+        at,
+        hlen,
+        end,
+    )
+    return NEEDS_TREE if segment is None else segment
+
+
+def tcp_segment(
+    number: int,
+    ts: int,
+    src: str,
+    dst: str,
+    sport: int,
+    dport: int,
+    seq: int,
+    ack: int,
+    flags: int,
+    window: int,
+    data: bytes,
+    at: int,
+    hlen: int,
+    end: int,
+) -> TcpSegment | None:
+    """The TcpSegment of a TCP header at `at` (its fields already unpacked, `flags` the 12-bit
+    field, 20 <= `hlen` <= `end` - `at`) whose segment ends at `end`, or None when its options
+    need the tree. The summary's inline path calls this with the values it has unpacked."""
+    start = at + hlen
+    window_scale = mss = None
+    sack_permitted = False
+    sack_blocks: tuple[tuple[int, int], ...] = ()
+    stamps: tuple[int, int] | None = None
+    if hlen == 32 and data[at + 20 : at + 24] == _NOP_NOP_TS:  # the usual options: timestamps alone
+        stamps = _TS_PAIR.unpack_from(data, at + 24)
+    elif hlen > 20:
+        options = _TcpOptions()
+        if not options.parse(data, at + 20, start):
+            return None
+        window_scale, mss, sack_permitted = options.window_scale, options.mss, options.sack_permitted
+        sack_blocks, stamps = options.sack_blocks, options.timestamps
     return TcpSegment(
-        frame=number,
-        timestamp_ns=ts,
-        src=_address(src),
-        dst=_address(dst),
-        sport=sport,
-        dport=dport,
-        seq=seq,
-        ack=ack,
-        flags=offset_flags & 0x0FFF,
-        window=window,
-        payload_len=end - at - hlen,
-        window_scale=options.window_scale,
-        mss=options.mss,
-        sack_permitted=options.sack_permitted,
-        sack_blocks=options.sack_blocks,
-        timestamps=options.timestamps,
-        payload=data[at + hlen : end] if end > at + hlen else None,  # as extract: no tcp.payload
+        number,
+        ts,
+        src,
+        dst,
+        sport,
+        dport,
+        seq,
+        ack,
+        flags,
+        window,
+        end - start,
+        window_scale,
+        mss,
+        sack_permitted,
+        sack_blocks,
+        stamps,
+        data[start:end] if end > start else None,  # as extract: no tcp.payload
     )
 
 

@@ -294,7 +294,8 @@ def analyze_segment(
             ta = Acked()
         _bytes_in_flight(seglen, flags, fwd, rev, ta)
     if ta is not None:
-        ta.flags = _as_flag(found)
+        flag = _FLAG_OF_BITS.get(found)
+        ta.flags = flag if flag is not None else _as_flag(found)
     return ta
 
 
@@ -367,6 +368,7 @@ def _remove_acked(ack: int, rev: FlowState) -> Unacked | None:
     (newest first, so the oldest such segment) gives the frame acked and the ACK RTT."""
     exact: Unacked | None = None
     kept: list[Unacked] = []
+    keep = kept.append
     trimmed = False
     for unacked in rev.unacked:
         # How far the segment's end lies past the ACK: 0 is an exact ACK; up to SEQ_HALF the ACK is
@@ -379,7 +381,7 @@ def _remove_acked(ack: int, rev: FlowState) -> Unacked | None:
                 unacked.seq = ack  # partly acknowledged: keep the unacknowledged tail
                 trimmed = True
             if end_past_ack < SEQ_HALF:
-                kept.append(unacked)
+                keep(unacked)
     if trimmed:
         rev.unacked_in_order = False  # a moved start may break the order; _bytes_in_flight rechecks
     rev.unacked = kept

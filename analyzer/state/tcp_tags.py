@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from analyzer.state.tcp_analysis import Flag
+from analyzer.state.tcp_facts import TcpSegment
 
 if TYPE_CHECKING:
     from analyzer.model import Dissection
-    from analyzer.state.tcp_tracker import TcpTracker
     from captures.types import RawRecord
 
 TAG_ORDER: tuple[tuple[int, str], ...] = (
@@ -103,22 +103,27 @@ class TcpTagger:
     """Runs the TCP tracker over a capture's records, in order, for the summary's Info tags.
 
     Segments are decoded as `layerscope flows` decodes them (the tracker's own input), so the
-    findings, and the stream numbers behind them, are the ones the tree and `flows` show."""
+    findings, and the stream numbers behind them, are the ones the tree and `flows` show. The
+    tracker only keeps what the findings need (`TcpTracker.findings`)."""
 
     def __init__(self) -> None:
+        from analyzer.export.flows_facts import record_fact
         from analyzer.state.tcp_tracker import TcpTracker
 
-        self._tracker: TcpTracker = TcpTracker()
+        self._record_fact = record_fact
+        # The tracker's findings for one segment; the summary's inline path calls it directly.
+        self.findings = TcpTracker().findings
 
     def tags(self, number: int, record: RawRecord) -> str:
         """Feed frame `number`'s TCP segment (if it is one) to the tracker and return its tags."""
-        from analyzer.export.flows_facts import record_fact
-        from analyzer.state.tcp_facts import TcpSegment
-
-        segment = record_fact(number, record)
+        segment = self._record_fact(number, record)
         if not isinstance(segment, TcpSegment):
             return ""
-        analysis = self._tracker.feed(segment).analysis
+        return self.segment_tags(segment)
+
+    def segment_tags(self, segment: TcpSegment) -> str:
+        """Feed one TCP segment, decoded as record_fact decodes it, and return its tags."""
+        analysis = self.findings(segment)
         if analysis is None:
             return ""
         return info_tags(int(analysis.flags), analysis.dupack_num, analysis.dupack_frame)

@@ -11,7 +11,8 @@ pure SYN whose ISN differs from the one the conversation started with starts a n
 `feed` runs for every TCP segment, so it avoids per-segment work that a conversation's first
 segment can do once: each direction of a conversation is registered under its own 4-tuple (no
 canonical key to build), and the originator and Zeek's "^" (flipped) history mark are settled when
-the conversation starts.
+the conversation starts. `findings` is `feed` for the summary's analysis tags: the same analysis
+records, without the per-frame values, the Zeek state machine, completeness and handshake.
 """
 
 from __future__ import annotations
@@ -188,37 +189,15 @@ class TcpTracker:
         return forward
 
     def feed(self, seg: TcpSegment) -> SegmentAnalysis:
-        direction = self._latest.get((seg.src, seg.sport, seg.dst, seg.dport))
-        is_new = direction is None
-        if direction is None:
-            direction = self._new_conversation(seg)
-        conv, fwd, rev, from_first = direction
-        ta: Acked | None = None
         flags = seg.flags & 0x0FFF
-        syn_ack = flags & (SYN | ACK)
+        conv, fwd, rev, from_first, is_new, ta, scale = self._track(seg, flags)
         now = seg.timestamp_ns
-
-        if syn_ack == SYN and fwd.base_seq_set:
-            if seg.seq != fwd.base_seq:  # a new connection reusing the ports
-                conv, fwd, rev, from_first = self._new_conversation(seg)
-                ta = Acked(flags=Flag.REUSED_PORTS)
-                conv.completeness = COMPLETENESS_SYNSENT
-            else:  # a retransmitted SYN: a RST may have moved nextseq (Wireshark issue 17616)
-                fwd.nextseq = fwd.maxseqtobeacked
-        if syn_ack == SYN | ACK and fwd.base_seq_set and seg.seq != fwd.base_seq:
-            fwd.rebase(seg.seq)
-            ta = ta or Acked()
-            ta.flags |= Flag.REUSED_PORTS
 
         shown_completeness = conv.completeness
         time_relative = now - conv.first_ns
         time_delta = now - conv.prev_ns
         conv.prev_ns = now
         conv.last_ns = now
-        fwd.sack_ranges = ()
-        timing = conv.timing
-
-        ta = analyze_segment(seg, fwd, rev, timing, ta)
 
         rel_seq = (seg.seq - fwd.base_seq) & 0xFFFFFFFF
         rel_ack = (seg.ack - rev.base_seq) & 0xFFFFFFFF if flags & ACK else seg.ack
@@ -226,32 +205,16 @@ class TcpTracker:
         window = seg.window
         scalefactor: int | None = None
         if not flags & SYN:
-            if fwd.win_scale >= 0:
-                window <<= fwd.win_scale
-                scalefactor = 1 << fwd.win_scale
+            if scale >= 0:
+                window <<= scale
+                scalefactor = 1 << scale
             else:
-                scalefactor = fwd.win_scale
+                scalefactor = scale
 
         conv.completeness = _completeness(conv.completeness, seg, flags, is_new)
         hs = conv.handshake
         # Only a SYN, or an ACK before the handshake's last step was seen, can be a handshake step.
         step = self._handshake(hs, seg, flags) if flags & SYN or hs.ack_frame is None else None
-        if flags & SYN:
-            if not flags & ACK:
-                conv.mru_syn_ns = now
-            fwd.is_first_ack = True
-        if flags & FIN and not rev.closing_initiator:
-            fwd.closing_initiator = True
-        if syn_ack == ACK:
-            if conv.mru_syn_ns is not None and not timing.first_rtt_ns:
-                timing.first_rtt_ns = now - conv.mru_syn_ns
-            fwd.is_first_ack = False
-        if seg.window_scale is not None:
-            fwd.win_scale = min(seg.window_scale, MAX_WINDOW_SHIFT)
-        if seg.sack_blocks:
-            store_sack_blocks(seg, fwd)
-        if flags & SYN:
-            _verify_window_scaling(bool(flags & ACK), fwd, rev)
 
         # from_first == orig_is_first, except that a conversation of an endpoint with itself has
         # only the forward direction (from_first) and its originator is always the sender.
@@ -263,7 +226,7 @@ class TcpTracker:
         machine = conv.machine
         machine.feed(seg, from_orig, retransmitted, bool(found & _ACK_LOST_PACKET))
 
-        first_rtt = timing.first_rtt_ns
+        first_rtt = conv.timing.first_rtt_ns
         return SegmentAnalysis(
             seg.frame,
             conv.stream,
@@ -286,6 +249,62 @@ class TcpTracker:
             rev.base_seq if rev.base_seq_set else None,
             fwd.closing_initiator,
         )
+
+    def findings(self, seg: TcpSegment) -> Acked | None:
+        """Only the segment's analysis record (what tshark's Info tags show), for a tracker that
+        nobody asks for SegmentAnalysis values or connection summaries: it keeps exactly the
+        state later findings depend on and skips the Zeek machine, completeness and handshake.
+        Do not mix with `feed` on one tracker."""
+        return self._track(seg, seg.flags & 0x0FFF)[5]
+
+    def _track(
+        self, seg: TcpSegment, flags: int
+    ) -> tuple[Conversation, FlowState, FlowState, bool, bool, Acked | None, int]:
+        """What `feed` and `findings` share: find the segment's conversation (a new one on port
+        reuse), analyze the segment, and keep the state the next segments' analysis reads (first
+        RTT, first ACK, closing initiator, window scale, SACK blocks). Returns the conversation,
+        the sender's and receiver's flows, whether the sender is `first`, whether the conversation
+        is new, the analysis record, and the sender's window scale before this segment."""
+        direction = self._latest.get((seg.src, seg.sport, seg.dst, seg.dport))
+        is_new = direction is None
+        if direction is None:
+            direction = self._new_conversation(seg)
+        conv, fwd, rev, from_first = direction
+        ta: Acked | None = None
+        syn_ack = flags & (SYN | ACK)
+        if syn_ack == SYN and fwd.base_seq_set:
+            if seg.seq != fwd.base_seq:  # a new connection reusing the ports
+                conv, fwd, rev, from_first = self._new_conversation(seg)
+                ta = Acked(flags=Flag.REUSED_PORTS)
+                conv.completeness = COMPLETENESS_SYNSENT
+            else:  # a retransmitted SYN: a RST may have moved nextseq (Wireshark issue 17616)
+                fwd.nextseq = fwd.maxseqtobeacked
+        if syn_ack == SYN | ACK and fwd.base_seq_set and seg.seq != fwd.base_seq:
+            fwd.rebase(seg.seq)
+            ta = ta or Acked()
+            ta.flags |= Flag.REUSED_PORTS
+        fwd.sack_ranges = ()
+        timing = conv.timing
+        ta = analyze_segment(seg, fwd, rev, timing, ta)
+        scale = fwd.win_scale
+
+        if flags & SYN:
+            if not flags & ACK:
+                conv.mru_syn_ns = seg.timestamp_ns
+            fwd.is_first_ack = True
+        if flags & FIN and not rev.closing_initiator:
+            fwd.closing_initiator = True
+        if syn_ack == ACK:
+            if conv.mru_syn_ns is not None and not timing.first_rtt_ns:
+                timing.first_rtt_ns = seg.timestamp_ns - conv.mru_syn_ns
+            fwd.is_first_ack = False
+        if seg.window_scale is not None:
+            fwd.win_scale = min(seg.window_scale, MAX_WINDOW_SHIFT)
+        if seg.sack_blocks:
+            store_sack_blocks(seg, fwd)
+        if flags & SYN:
+            _verify_window_scaling(bool(flags & ACK), fwd, rev)
+        return conv, fwd, rev, from_first, is_new, ta, scale
 
     @staticmethod
     def _handshake(hs: Handshake, seg: TcpSegment, flags: int) -> str | None:
