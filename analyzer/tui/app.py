@@ -174,7 +174,6 @@ class LayerscopeApp(App[int]):
         self.path = "" if capture is not None else str(path)
         self.index = PacketIndex(None) if capture is not None else PacketIndex.for_file(self.path)
         self.feed: FrameFeed = FileFeed(self.path)  # what the background passes read (see feeds.py)
-        self._facts_held = False  # a view is reading view_facts (see _open_facts_view)
         # The latest annotated trees of a live capture's analysis pass, by 0-based packet: the tree
         # of a packet just captured comes from here rather than from a replay of the capture.
         self.recent_trees: dict[int, Dissection] = {}
@@ -679,26 +678,17 @@ class LayerscopeApp(App[int]):
         self.push_screen(screen, self._view_closed)
 
     def _open_facts_view(self, make: Callable[[ViewFacts], Screen[ViewResult | None]]) -> None:
-        """Open a view that reads the analysis facts; a live capture's pass waits until it closes."""
+        """Open a view that reads the analysis facts: a live capture's as a snapshot, taken
+        between two packets of the pass, which goes on while the view is open."""
         if not self._facts_ready():
             return
         facts = self.view_facts
-        facts.lock.acquire()
-        self._facts_held = True
-        try:
-            screen = make(facts)
-        except BaseException:
-            self._release_facts()
-            raise
-        self._open_view(screen)
-
-    def _release_facts(self) -> None:
-        if self._facts_held:
-            self._facts_held = False
-            self.view_facts.lock.release()
+        if self.live is not None:
+            with facts.lock:
+                facts = facts.snapshot()
+        self._open_view(make(facts))
 
     def _view_closed(self, result: ViewResult | None) -> None:
-        self._release_facts()
         self.packet_list.focus()
         if result is None:
             return
@@ -850,7 +840,6 @@ class LayerscopeApp(App[int]):
         if self._pending_capture is not None:
             self._pending_capture.close()
         self.workers.cancel_all()
-        self._release_facts()
         self.index.close()
 
     # -- live capture (analyzer/tui/live.py) --------------------------------------------------
@@ -875,7 +864,6 @@ class LayerscopeApp(App[int]):
             self.live.capture.stop()
         for group in ("index", "analysis", "prefix", "filter", "search"):
             self.workers.cancel_group(self, group)
-        self._release_facts()  # the old pass is cancelled: nothing reads its facts any more
         self.live_generation += 1
         source = LiveSource(capture, self.live_generation)
         previous, self.live, self.index = self.index, source, source.index

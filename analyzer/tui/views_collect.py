@@ -5,13 +5,14 @@ annotated analysis pass the app already runs for row colours.
 the views read them once the pass is done (`complete`), never while the worker writes. The pass is
 bounded (`limit` packets): beyond it `truncated` tells the views to say so.
 
-During a live capture the pass never completes: it follows the capture. A view then reads the
-facts while holding `lock`, which the pass takes for each packet it feeds, so the view sees the
-packets analysed when it opened, and the pass waits (the capture itself goes on) until it closes.
+During a live capture the pass never completes: it follows the capture. A view then reads a
+`snapshot`, copied while holding `lock` (which the pass takes for each packet it feeds): the
+packets analysed when the view opened, while the pass goes on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from array import array
 from collections.abc import Callable, Iterator
@@ -160,6 +161,8 @@ class ViewFacts:
         self._dns_by_frame: dict[int, DnsRow] = {}
         self._http_by_frame: dict[int, HttpRow] = {}
         self._flows: list[FlowRow] | None = None
+        # A snapshot's connections and DHCP exchanges, computed when it was taken.
+        self._frozen: tuple[list[ConnectionSummary], list[DhcpTransaction]] | None = None
 
     @property
     def tcp(self) -> TcpTracker:
@@ -308,10 +311,36 @@ class ViewFacts:
         return self._flows
 
     def connections(self) -> list[ConnectionSummary]:
+        if self._frozen is not None:
+            return self._frozen[0]
         return list(self.tcp.connections())
 
     def dhcp_transactions(self) -> list[DhcpTransaction]:
+        if self._frozen is not None:
+            return self._frozen[1]
         return self.dhcp.transactions() if self.dhcp is not None else []
+
+    def snapshot(self) -> ViewFacts:
+        """A copy for a view to read while the pass goes on feeding this one (take it holding
+        `lock`): the records the pass still changes (counters, pending DNS and HTTP rows) are
+        copied, the ones it never changes again are shared."""
+        copy = ViewFacts(self.limit, self.live)
+        copy.total, copy.analysed = self.total, self.analysed
+        copy.complete, copy.truncated = self.complete, self.truncated
+        copy.packets = list(self.packets)
+        copy.ladders = {stream: list(steps) for stream, steps in self.ladders.items()}
+        copy.resets = dict(self.resets)
+        copy.hierarchy = _copy_node(self.hierarchy)
+        copy.talkers = {address: Talker(t.packets, t.bytes) for address, t in self.talkers.items()}
+        copy.timestamps = array("q", self.timestamps)
+        copy.lengths = array("I", self.lengths)
+        copy.encapsulations = dict(self.encapsulations)
+        copy.ts_digits = self.ts_digits
+        copy.dns = [dataclasses.replace(row, answers=list(row.answers)) for row in self.dns]
+        copy.http = [dataclasses.replace(row) for row in self.http]
+        copy._dhcp, copy._dhcp_made = self.dhcp, True
+        copy._frozen = (self.connections(), self.dhcp_transactions())
+        return copy
 
     def note(self) -> str:
         """The honest caveat for a bounded pass or a live capture, or ""."""
@@ -324,6 +353,11 @@ class ViewFacts:
                 f"(of {self.total:,} captured); reopen it to refresh."
             )
         return ""
+
+
+def _copy_node(node: HierarchyNode) -> HierarchyNode:
+    children = {name: _copy_node(child) for name, child in node.children.items()}
+    return HierarchyNode(node.name, node.frames, node.bytes, children)
 
 
 def collect(

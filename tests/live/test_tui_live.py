@@ -3,9 +3,10 @@ needed), and a real capture between two namespaces (10.67.0.1 <-> 10.67.0.2) wit
 download and a refused connection: rows appear and follow the newest packet, the TCP handshake
 shows as SYN, SYN/ACK and ACK rows; while the capture runs, a display filter shows old and new
 matching packets, the tree has tshark's stream fields, follow, the handshake board and the
-transactions view work; `s` stops, `w` saves a file tshark reads back with the same count.
-The app must run inside the client namespace, so the pilot part runs this very file as a script
-under `ip netns exec` and prints its findings as JSON (see `drive`).
+transactions view work (a view shows a snapshot while the analysis goes on); `s` stops, `w`
+saves a file tshark reads back with the same count. The app must run inside the client
+namespace, so the pilot part runs this very file as a script under `ip netns exec` and prints
+its findings as JSON (see `drive`).
 """
 
 from __future__ import annotations
@@ -230,7 +231,8 @@ def test_live_capture_in_the_tui(pair: tuple[str, str, str, Path]) -> None:
     assert connections[CLOSED_PORT][0] == "REJ", connections
     syn, syn_ack, ack = found["ladder_flags"][:3]
     assert (syn, syn_ack, ack) == (0x002, 0x012, 0x010)
-    assert found["paused_while_open"] and found["captured_while_open"]
+    assert found["analysed_while_open"] and found["view_kept_its_snapshot"]
+    assert found["more_connections_behind"]
     assert ["GET", "/hello.txt", "200 OK"] in found["http"], found["http"]
     assert found["saved"] == [str(saved), found["count"]]
     counted = subprocess.run(
@@ -351,11 +353,14 @@ async def _analysis_while_capturing(app: Any, pilot: Any, run: Callable[..., Any
         [c.resp_p, c.conn_state, c.history, c.handshake_rtt_ns is not None] for c in app.screen.connections
     ]
     found["ladder_flags"] = [step.flags for step in app.screen.steps]
-    analysed_at_open = app.view_facts.analysed
-    await run("ping", "-c", "2", "-i", "0.2", SERVER_IP)  # the capture goes on behind the view
+    analysed_at_open, shown_at_open = app.view_facts.analysed, len(app.screen.connections)
+    # The capture and its analysis go on behind the view, which keeps the snapshot it opened with.
+    await run("curl", "-s", "-o", "/dev/null", f"http://{SERVER_IP}:{HTTP_PORT}/hello.txt?behind")
     await pilot.pause(0.5)
-    found["paused_while_open"] = app.view_facts.analysed == analysed_at_open
-    found["captured_while_open"] = len(app.index) > analysed_at_open
+    await _wait(pilot, lambda: app.view_facts.analysed > analysed_at_open + 5)
+    found["analysed_while_open"] = app.view_facts.analysed > analysed_at_open
+    found["view_kept_its_snapshot"] = len(app.screen.connections) == shown_at_open
+    found["more_connections_behind"] = len(app.view_facts.connections()) > shown_at_open
     await pilot.press("escape")
     await pilot.press("T")
     await _wait(pilot, lambda: isinstance(app.screen, TransactionsScreen))

@@ -361,3 +361,35 @@ def test_search_next_previous_and_marks() -> None:
             assert packet_list.selected_packet == 2 and packet_list.user_marks == {2}
 
     asyncio.run(run())
+
+
+def test_a_snapshot_keeps_what_it_saw_while_the_pass_goes_on() -> None:
+    """The live views read a snapshot: feeding the facts further changes nothing in it, and a
+    snapshot of the whole pass gives the same answers as the facts themselves."""
+    dissections = list(iter_dissections(HTTP))
+    facts = ViewFacts(100_000, live=True)
+    collect(iter(dissections[:40]), facts)
+    snapshot = facts.snapshot()
+    seen = (
+        [(c.stream, c.conn_state, c.history, c.orig_pkts) for c in snapshot.connections()],
+        hierarchy_lines(snapshot),
+        len(snapshot.http),
+        [(row.method, row.status) for row in snapshot.http],
+        dict((address, talker.packets) for address, talker in snapshot.talkers.items()),
+        len(snapshot.flows()),
+    )
+    collect(iter(dissections[40:]), facts)
+    assert facts.analysed == len(dissections) > snapshot.analysed == 40
+    assert seen == (
+        [(c.stream, c.conn_state, c.history, c.orig_pkts) for c in snapshot.connections()],
+        hierarchy_lines(snapshot),
+        len(snapshot.http),
+        [(row.method, row.status) for row in snapshot.http],
+        dict((address, talker.packets) for address, talker in snapshot.talkers.items()),
+        len(snapshot.flows()),
+    )
+    whole = facts.snapshot()
+    assert [c.history for c in whole.connections()] == [c.history for c in facts.connections()]
+    assert hierarchy_lines(whole) == hierarchy_lines(facts) != hierarchy_lines(snapshot)
+    assert len(whole.flows()) == len(facts.flows())
+    assert "Live capture: the 40 packets analysed" in snapshot.note()
