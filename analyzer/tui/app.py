@@ -692,7 +692,9 @@ class LayerscopeApp(App[int]):
         self.packet_list.focus()
         if result is None:
             return
-        if result.filter is not None:
+        if result.reopen:
+            self.call_later(self.run_action, result.reopen)
+        elif result.filter is not None:
             self.apply_filter_text(result.filter)
         elif result.packet and not self.packet_list.go_to_packet(result.packet - 1):
             self.notify(f"Packet {result.packet} is not displayed (clear the filter)", severity="warning")

@@ -21,6 +21,7 @@ class ViewResult:
 
     packet: int = 0
     filter: str | None = None
+    reopen: str = ""  # the app action that opens this view again, with fresh facts
 
 
 class ViewScreen(Screen[ViewResult | None]):
@@ -40,6 +41,19 @@ class ViewScreen(Screen[ViewResult | None]):
 
     def jump(self, frame: int) -> None:
         self.dismiss(ViewResult(packet=frame))
+
+
+class FactsView(ViewScreen):
+    """A view of the analysis pass's facts; Ctrl+R opens it again on what the pass knows now
+    (during a live capture the view shows a snapshot taken when it opened)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r,f5", "refresh_view", "Refresh", show=True),
+    ]
+    ACTION: ClassVar[str] = ""  # the app action that opens this view
+
+    def action_refresh_view(self) -> None:
+        self.dismiss(ViewResult(reopen=self.ACTION))
 
 
 def seconds(ns: int | None, digits: int = 6) -> str:

@@ -350,7 +350,7 @@ class ViewFacts:
         if self.live:
             return (
                 f"Live capture: the {self.analysed:,} packets analysed when this view opened "
-                f"(of {self.total:,} captured); reopen it to refresh."
+                f"(of {self.total:,} captured); Ctrl+R refreshes."
             )
         return ""
 

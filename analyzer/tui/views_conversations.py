@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 from analyzer.export.flows import FlowRow
 from analyzer.textsafe import escape_label
 
-from .views_base import ViewResult, ViewScreen, seconds
+from .views_base import FactsView, ViewResult, seconds
 
 COLUMNS: tuple[tuple[str, Callable[[FlowRow], Any]], ...] = (
     ("Stream", lambda row: row.stream),
@@ -61,7 +61,8 @@ def cells(row: FlowRow, first_ns: int) -> list[Text]:
     ]
 
 
-class ConversationsScreen(ViewScreen):
+class ConversationsScreen(FactsView):
+    ACTION = "conversations"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "show_conversation", "Filter to it", show=True),
         Binding("s", "sort", "Sort by next column", show=True),

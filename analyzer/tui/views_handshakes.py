@@ -16,7 +16,7 @@ from analyzer.state.tcp_facts import ACK, FIN, PSH, RST, SYN
 from analyzer.state.tcp_tracker import ConnectionSummary
 from analyzer.textsafe import escape_label
 
-from .views_base import ViewScreen, seconds
+from .views_base import FactsView, seconds
 from .views_collect import LADDER_LIMIT, LadderStep, ViewFacts
 from .views_conversations import endpoint
 
@@ -72,7 +72,8 @@ def ladder_header(connection: ConnectionSummary, width: int = ARROW_WIDTH) -> Te
     return header
 
 
-class HandshakesScreen(ViewScreen):
+class HandshakesScreen(FactsView):
+    ACTION = "handshakes"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "switch", "Table/ladder", show=True),
     ]

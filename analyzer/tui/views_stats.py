@@ -15,7 +15,7 @@ from textual.widgets import Footer, Sparkline, Static
 
 from analyzer.textsafe import escape_label
 
-from .views_base import NS, ViewScreen
+from .views_base import NS, FactsView
 from .views_collect import ViewFacts
 
 TALKERS = 10
@@ -113,7 +113,8 @@ def over_time(facts: ViewFacts, buckets: int = BUCKETS) -> tuple[list[float], li
     return packets, sizes, width / NS
 
 
-class StatsScreen(ViewScreen):
+class StatsScreen(FactsView):
+    ACTION = "statistics"
     DEFAULT_CSS = """
     StatsScreen Sparkline { height: 3; margin: 0 1; }
     StatsScreen .section { text-style: bold; margin-top: 1; padding: 0 1; }

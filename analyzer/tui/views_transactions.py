@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from analyzer.textsafe import escape_label
 
-from .views_base import NS, ViewScreen, seconds
+from .views_base import NS, FactsView, seconds
 from .views_collect import ViewFacts
 
 
@@ -22,7 +22,8 @@ def _row(*cells: str) -> list[Text]:
     return [Text(escape_label(cell)) for cell in cells]
 
 
-class TransactionsScreen(ViewScreen):
+class TransactionsScreen(FactsView):
+    ACTION = "transactions"
     DEFAULT_CSS = """
     TransactionsScreen TabbedContent { height: 1fr; }
     TransactionsScreen TabPane { height: 1fr; padding: 0; }

@@ -233,6 +233,7 @@ def test_live_capture_in_the_tui(pair: tuple[str, str, str, Path]) -> None:
     assert (syn, syn_ack, ack) == (0x002, 0x012, 0x010)
     assert found["analysed_while_open"] and found["view_kept_its_snapshot"]
     assert found["more_connections_behind"]
+    assert found["refreshed"] > len(found["connections"])
     assert ["GET", "/hello.txt", "200 OK"] in found["http"], found["http"]
     assert found["saved"] == [str(saved), found["count"]]
     counted = subprocess.run(
@@ -361,6 +362,12 @@ async def _analysis_while_capturing(app: Any, pilot: Any, run: Callable[..., Any
     found["analysed_while_open"] = app.view_facts.analysed > analysed_at_open
     found["view_kept_its_snapshot"] = len(app.screen.connections) == shown_at_open
     found["more_connections_behind"] = len(app.view_facts.connections()) > shown_at_open
+    await pilot.press("ctrl+r")  # Refresh: the view opens again on what the pass knows now
+    await _wait(
+        pilot,
+        lambda: isinstance(app.screen, HandshakesScreen) and len(app.screen.connections) > shown_at_open,
+    )
+    found["refreshed"] = len(app.screen.connections)
     await pilot.press("escape")
     await pilot.press("T")
     await _wait(pilot, lambda: isinstance(app.screen, TransactionsScreen))
