@@ -24,6 +24,11 @@ class Preferences:
     # keeps its [SEQ/ACK analysis] either way.
     analyze_tcp_sequence: bool = True
 
+    @property
+    def defragment(self) -> tuple[bool, bool, bool]:
+        """What the summary lines' defragmenter needs: IPv4, IPv6, and checksum verification."""
+        return self.defragment_ipv4, self.defragment_ipv6, self.check_checksums
+
 
 @dataclass(slots=True, frozen=True)
 class FrameTimes:

@@ -26,6 +26,7 @@ from dissectors.ip_names import ICMPV6_TYPES
 
 if TYPE_CHECKING:
     from analyzer.state.tcp_tags import TcpTagger
+    from analyzer.summary_frag import FragmentSummary
 
 # tcp_app_info's cross-frame verdicts: the payload is new (not all seen before in its direction),
 # and the connection carried HTTP before this segment.
@@ -188,11 +189,19 @@ class Summarizer:
         mac_names: Callable[[bytes], str] | None = None,
         tcp_analysis: bool = False,
         absolute_sequence: bool = False,
+        defragment: tuple[bool, bool, bool] = (False, False, False),
     ) -> None:
         """`tcp_analysis` runs the TCP tracker over every segment for tshark's analysis tags in
         the Info column ("[TCP Retransmission] "...), as `tcp.analyze_sequence_numbers` does;
-        `absolute_sequence` shows raw sequence numbers, as tshark does with that analysis off."""
+        `absolute_sequence` shows raw sequence numbers, as tshark does with that analysis off;
+        `defragment` is (ip.defragment, ipv6.defragment, ip.check_checksum): fragments are held
+        and the frame completing a datagram shows what it carries (analyzer/summary_frag.py)."""
         self.resolve_names = resolve_names
+        self._frag: FragmentSummary | None = None
+        if defragment[0] or defragment[1]:
+            from analyzer.summary_frag import FragmentSummary
+
+            self._frag = FragmentSummary(defragment[0], defragment[1], defragment[2])
         self.absolute_sequence = absolute_sequence
         self.tagger: TcpTagger | None = None
         if tcp_analysis:
@@ -446,7 +455,15 @@ class Summarizer:
         start = off + hlen
         end = off + total
         frag_off = (frag & 0x1FFF) * 8
-        if frag_off:
+        held = frag_off != 0
+        if self._frag is not None and frag & 0x3FFF:
+            outcome = self._frag.ipv4(number, self._stamp, data, off)
+            if outcome is not None and outcome.datagram is not None:
+                datagram = outcome.datagram
+                self._transport(number, proto, datagram, 0, len(datagram), src, dst, 4)
+                return
+            held = held or outcome is not None  # a first fragment kept for reassembly
+        if held:
             name = IP_PROTO_NAMES.get(proto, "Unknown")
             self._info = f"Fragmented IP protocol (proto={name} {proto}, off={frag_off}, ID={ident:04x})"
             return
@@ -462,6 +479,7 @@ class Summarizer:
         nxt = data[off + 6]
         at = off + 40
         end = at + (data[off + 4] << 8 | data[off + 5])
+        reassembled = False
         while True:
             if nxt in _IPV6_EXT:
                 if len(data) < at + 2:
@@ -476,7 +494,15 @@ class Summarizer:
                     raise _Short
                 field = data[at + 2] << 8 | data[at + 3]
                 ident = _U32.unpack_from(data, at + 4)[0]
-                if field & 0xFFF8:
+                outcome = None
+                if self._frag is not None and not reassembled:
+                    outcome = self._frag.ipv6(number, self._stamp, data, off, at)
+                if outcome is not None and outcome.datagram is not None:
+                    # The reassembled payload, which may start with more extension headers.
+                    nxt, data, at, reassembled = data[at], outcome.datagram, 0, True
+                    end = len(data)
+                    continue
+                if field & 0xFFF8 or outcome is not None:
                     more = "y" if field & 1 else "n"
                     self._info = (
                         f"IPv6 fragment (off={field & 0xFFF8} more={more} ident=0x{ident:08x} nxt={data[at]})"
@@ -856,17 +882,21 @@ def write_summary_lines(
     escape: Callable[[str], str] | None = None,
     prompt: bool = False,
     tcp_analysis: bool = True,
+    defragment: tuple[bool, bool, bool] = (False, False, False),
 ) -> int:
     """Print one line a packet exactly as `tshark -r FILE` (4.0) does; return the packet count.
 
     `escape` is applied to every line that holds text taken from a packet (see summary_fast);
     `prompt` flushes every line at once, for input from a pipe still being written;
-    `tcp_analysis` adds the TCP analysis tags (tshark's tcp.analyze_sequence_numbers).
+    `tcp_analysis` adds the TCP analysis tags (tshark's tcp.analyze_sequence_numbers);
+    `defragment` reassembles IP fragments (see Summarizer).
     """
     # The loop lives in its own module (it imports this one): an inline fast path for TCP/UDP.
     from analyzer.summary_fast import write_lines
 
-    return write_lines(records, out, time_format, limit, resolve_names, escape, prompt, tcp_analysis)
+    return write_lines(
+        records, out, time_format, limit, resolve_names, escape, prompt, tcp_analysis, defragment
+    )
 
 
 def _arp_claimable(mac: bytes, ip: bytes) -> bool:

@@ -51,6 +51,7 @@ def write_lines(
     escape: Callable[[str], str] | None = None,
     prompt: bool = False,
     tcp_analysis: bool = True,
+    defragment: tuple[bool, bool, bool] = (False, False, False),
 ) -> int:
     """Print one line a packet exactly as `tshark -r FILE` (4.0) does; return the packet count.
 
@@ -66,7 +67,11 @@ def write_lines(
     clock = TimeColumn(time_format)
     relative = time_format == "r"
     # Without the analysis tshark shows raw sequence numbers: the bases are then all zero.
-    summarizer = Summarizer(resolve_names, tcp_analysis=tcp_analysis, absolute_sequence=not tcp_analysis)
+    summarizer = Summarizer(
+        resolve_names, tcp_analysis=tcp_analysis, absolute_sequence=not tcp_analysis, defragment=defragment
+    )
+    # With IPv4 reassembly a first fragment is held too: only unfragmented packets go inline.
+    fragment_bits = 0x3FFF if defragment[0] else 0x1FFF
     relative_sequence = tcp_analysis
     summarize, icmp_info = summarizer.summarize, summarizer.icmp_info
     tagger = summarizer.tagger
@@ -122,7 +127,7 @@ def write_lines(
             etype = data[12] << 8 | data[13]
             if etype == 0x0800:
                 vhl, total, frag, hop_limit, proto, src, dst = ipv4(data)
-                if vhl == 0x45 and not frag & 0x1FFF:
+                if vhl == 0x45 and not frag & fragment_bits:
                     at, payload, key_start, version = 34, total - 20, 26, 4
             elif etype == 0x86DD and size >= 62:
                 at, payload, proto, hop_limit = 54, data[18] << 8 | data[19], data[20], data[21]

@@ -167,7 +167,7 @@ def _write_summary(args: argparse.Namespace, reader: CaptureReader, streams: Str
     # A pipe may be written by a live capture (tcpdump -U -w - | layerscope read -r -): each
     # line goes out as its packet arrives instead of in batches.
     prompt = args.file == "-" and _stdin_is_stream()
-    tcp_analysis = _preferences(args).analyze_tcp_sequence
+    prefs = _preferences(args)
     write_summary_lines(
         records,
         streams.out,
@@ -176,7 +176,8 @@ def _write_summary(args: argparse.Namespace, reader: CaptureReader, streams: Str
         not args.no_resolve,
         escape_lines,
         prompt,
-        tcp_analysis,
+        prefs.analyze_tcp_sequence,
+        prefs.defragment,
     )
 
 
@@ -226,14 +227,10 @@ def _write_filtered(
     selection = select_frames(frames, display_filter, registry, prefs, streams.strict, want_tree)
     if args.output == "csv" and not args.fields:
         items = ((item.frame, item.shown) for item in selection)
-        write_summary_csv(
-            items, streams.out, args.time_format, not args.no_resolve, prefs.analyze_tcp_sequence
-        )
+        write_summary_csv(items, streams.out, args.time_format, not args.no_resolve, prefs)
         return
     if args.output == "text" and not (args.verbose or args.hex):
-        write_filtered_summary(
-            selection, streams.out, args.time_format, not args.no_resolve, prefs.analyze_tcp_sequence
-        )
+        write_filtered_summary(selection, streams.out, args.time_format, not args.no_resolve, prefs)
         return
     if args.output == "text" and not args.verbose:
         _write_hex((item.dissection for item in displayed(selection) if item.dissection is not None), streams)
@@ -291,8 +288,7 @@ def _write(args: argparse.Namespace, reader: CaptureReader, streams: Streams) ->
         return
     if args.output == "csv" and not args.fields:
         items = ((frame, True) for frame in _frames(reader, args.count))
-        tcp_analysis = _preferences(args).analyze_tcp_sequence
-        write_summary_csv(items, streams.out, args.time_format, not args.no_resolve, tcp_analysis)
+        write_summary_csv(items, streams.out, args.time_format, not args.no_resolve, _preferences(args))
         return
     frames = _frames(reader, args.count)
     prefs = _preferences(args)

@@ -12,6 +12,7 @@ import csv
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
+from analyzer.context import Preferences
 from analyzer.export.fields import field_text
 from analyzer.model import Dissection
 from analyzer.summary import Summarizer, TimeColumn
@@ -26,12 +27,18 @@ def write_summary_csv(
     out: TextIO,
     time_format: str = "r",
     resolve_names: bool = False,
-    tcp_analysis: bool = True,
+    prefs: Preferences | None = None,
 ) -> None:
     """One row per shown frame; every frame is fed to the summarizer (its TCP state needs them)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(SUMMARY_COLUMNS)
-    summarizer = Summarizer(resolve_names, tcp_analysis=tcp_analysis)
+    prefs = prefs if prefs is not None else Preferences()
+    summarizer = Summarizer(
+        resolve_names,
+        tcp_analysis=prefs.analyze_tcp_sequence,
+        absolute_sequence=not prefs.analyze_tcp_sequence,
+        defragment=prefs.defragment,
+    )
     clock = TimeColumn(time_format)
     for frame, shown in frames:
         row = summarizer.summarize(

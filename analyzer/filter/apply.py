@@ -104,9 +104,13 @@ class _Plan:
         if display_filter is not None and not decided and display_filter.requires:
             defragment = prefs.defragment_ipv4 or prefs.defragment_ipv6
             gate = build_gate(list(display_filter.requires), registry, defragment)
-        stateful = not decided and not self.fast and needs_annotators(names)
+        # Reassembly (IP fragments, TCP segments) changes what a frame holds, and needs every frame.
+        reassembling = prefs.defragment_ipv4 or prefs.defragment_ipv6 or prefs.desegment_tcp
+        if reassembling and not decided:
+            self.fast, gate = False, None
+        stateful = not decided and not self.fast and (reassembling or needs_annotators(names))
         # Output trees must be those of an unfiltered run: every frame goes through the annotators.
-        self.annotate_all = want_tree or (stateful and (gate is None or reads_global(names)))
+        self.annotate_all = want_tree or reassembling or (stateful and (gate is None or reads_global(names)))
         self.annotate = self.annotate_all or stateful
         self.gate: Callable[[Frame], bool] | None = gate
 
@@ -120,10 +124,16 @@ def write_filtered_summary(
     out: TextIO,
     time_format: str = "r",
     resolve_names: bool = False,
-    tcp_analysis: bool = True,
+    prefs: Preferences | None = None,
 ) -> int:
     """tshark's summary lines for the displayed frames; the Summarizer still sees every frame."""
-    summarizer = Summarizer(resolve_names=resolve_names, tcp_analysis=tcp_analysis)
+    prefs = prefs if prefs is not None else Preferences()
+    summarizer = Summarizer(
+        resolve_names,
+        tcp_analysis=prefs.analyze_tcp_sequence,
+        absolute_sequence=not prefs.analyze_tcp_sequence,
+        defragment=prefs.defragment,
+    )
     clock = TimeColumn("d" if time_format == "dd" else time_format)
     shown_count = 0
     for frame, shown, _tree in selection:

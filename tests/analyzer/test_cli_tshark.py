@@ -77,3 +77,24 @@ def test_filtered_lines_keep_the_tags() -> None:
     got = ours(*argv)
     assert got == theirs(*argv)
     assert len(got) > 50 and all("[TCP " in line for line in got)
+
+
+REASSEMBLE_IP = ["-o", "ip.defragment:TRUE", "-o", "ipv6.defragment:TRUE"]
+
+
+@pytest.mark.parametrize("capture", ["frag.pcap", "ipv6.pcap", "rawip.pcap", "sll.pcap", "multi.pcapng"])
+def test_defragmented_lines_equal_tshark(capture: str) -> None:
+    """With IP reassembly: fragments held as "Fragmented IP protocol (...)" / "IPv6 fragment (...)",
+    the datagram shown on the frame that completes it."""
+    argv = ["-r", str(DATA / capture), *REASSEMBLE_IP, "-o", "tcp.desegment_tcp_streams:FALSE"]
+    got = ours(*argv)
+    assert got == theirs(*argv)
+    if capture == "frag.pcap":  # the echo request shows on its last fragment, not its first
+        assert got != ours("-r", str(DATA / capture))
+
+
+def test_defragmented_filtered_lines_equal_tshark() -> None:
+    for text in ("icmp", "ip.proto == 1", "icmp.type == 8"):
+        argv = ["-r", str(DATA / "frag.pcap"), *REASSEMBLE_IP, "-Y", text]
+        got = ours(*argv)
+        assert got == theirs(*argv) and got, text
