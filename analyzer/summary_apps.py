@@ -66,13 +66,13 @@ def tcp_app(
         # spares bulk-data segments the copy and parse. Bytes that start no message are the
         # rest of an earlier one, which tshark (without reassembly) calls a Continuation, once
         # the connection has carried HTTP (before that, the HTTP dissector declines them).
-        info = None
+        found = None
         if 0x41 <= data[at] <= 0x5A:
-            from analyzer.summary_http import http_info
+            from analyzer.summary_http import http_summary
 
-            info = http_info(data[at:end])
-        if info is not None:
-            return "HTTP", info
+            found = http_summary(data[at:end])
+        if found is not None:
+            return found
         if http_seen:
             return "HTTP", "Continuation"
     return None

@@ -11,7 +11,7 @@ from analyzer.registry import Registry
 # importing one module's name tables (the fast summary does) stays cheap.
 MODULES = (
     "frame", "data", "ipv4", "icmp", "ipv6", "icmpv6", "eth", "vlan", "arp", "sll", "null", "rawip",
-    "tcp", "udp", "dhcp", "dns", "http", "data_text_lines", "urlencoded", "media",
+    "tcp", "udp", "dhcp", "dns", "http", "data_text_lines", "urlencoded", "json", "media",
 )  # fmt: skip
 
 

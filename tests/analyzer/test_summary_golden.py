@@ -20,7 +20,7 @@ DATA = TESTS / "data"
 COVERED = {"eth", "ethertype", "vlan", "ieee8021ad", "arp", "sll", "null", "raw", "ip", "ipv6"}
 COVERED |= {"ipv6.hopopts", "ipv6.routing", "ipv6.dstopts", "ipv6.fraghdr", "icmp", "icmpv6"}
 COVERED |= {"tcp", "udp", "data", "dns", "mdns", "llmnr", "dhcp"}
-COVERED |= {"http", "data-text-lines", "urlencoded-form"}
+COVERED |= {"http", "data-text-lines", "urlencoded-form", "json"}
 # TCP analysis tags ("[TCP Retransmission] ") need the TCP tracker, which only the summary lines
 # (tcp_analysis) run: the rows of the packet index (the TUI) carry them from its analysis pass.
 TCP_TAG = re.compile(r"\[TCP [^\]]*\] ?|\[Illegal Segments?\] ?")
