@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
+from analyzer.context import Preferences
 from analyzer.state.arp_watch import ArpTable, Duplicate
 from analyzer.summary_apps import TCP_APP_PORTS, UDP_APP_PORTS, may_start_message, tcp_app, udp_app
 from captures.pcapfile import RawRecord
@@ -198,6 +199,7 @@ class Summarizer:
         and the frame completing a datagram shows what it carries (analyzer/summary_frag.py)."""
         self.resolve_names = resolve_names
         self._frag: FragmentSummary | None = None
+        self.defragments_ipv4 = defragment[0]
         if defragment[0] or defragment[1]:
             from analyzer.summary_frag import FragmentSummary
 
@@ -264,6 +266,16 @@ class Summarizer:
                 self.tagger.tags(number, (-1, stamp, wire_len, linktype, digits, 0, data)) + self._info
             )
         return SummaryRow(number, stamp, digits, self._src, self._dst, self._proto, wire_len, self._info)
+
+    @classmethod
+    def for_lines(cls, resolve_names: bool, prefs: Preferences | None = None) -> Summarizer:
+        """The summarizer of tshark's lines under these preferences: with the TCP analysis (tags,
+        relative numbers) or raw numbers without it, and with IP reassembly if asked for."""
+        prefs = prefs if prefs is not None else Preferences()
+        analysis = prefs.analyze_tcp_sequence
+        return cls(
+            resolve_names, tcp_analysis=analysis, absolute_sequence=not analysis, defragment=prefs.defragment
+        )
 
     @property
     def facts(self) -> Facts:
@@ -881,22 +893,18 @@ def write_summary_lines(
     resolve_names: bool = False,
     escape: Callable[[str], str] | None = None,
     prompt: bool = False,
-    tcp_analysis: bool = True,
-    defragment: tuple[bool, bool, bool] = (False, False, False),
+    prefs: Preferences | None = None,
 ) -> int:
     """Print one line a packet exactly as `tshark -r FILE` (4.0) does; return the packet count.
 
     `escape` is applied to every line that holds text taken from a packet (see summary_fast);
     `prompt` flushes every line at once, for input from a pipe still being written;
-    `tcp_analysis` adds the TCP analysis tags (tshark's tcp.analyze_sequence_numbers);
-    `defragment` reassembles IP fragments (see Summarizer).
+    `prefs` chooses the TCP analysis and IP reassembly (see Summarizer.for_lines).
     """
     # The loop lives in its own module (it imports this one): an inline fast path for TCP/UDP.
     from analyzer.summary_fast import write_lines
 
-    return write_lines(
-        records, out, time_format, limit, resolve_names, escape, prompt, tcp_analysis, defragment
-    )
+    return write_lines(records, out, time_format, limit, resolve_names, escape, prompt, prefs)
 
 
 def _arp_claimable(mac: bytes, ip: bytes) -> bool:

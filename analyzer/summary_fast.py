@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import TextIO
 
+from analyzer.context import Preferences
 from analyzer.summary import (
     _FLAG_TEXT,
     _NOP_NOP_TS,
@@ -50,13 +51,13 @@ def write_lines(
     resolve_names: bool = False,
     escape: Callable[[str], str] | None = None,
     prompt: bool = False,
-    tcp_analysis: bool = True,
-    defragment: tuple[bool, bool, bool] = (False, False, False),
+    prefs: Preferences | None = None,
 ) -> int:
     """Print one line a packet exactly as `tshark -r FILE` (4.0) does; return the packet count.
 
-    `tcp_analysis` (tshark's tcp.analyze_sequence_numbers) puts the TCP analysis tags in front
-    of a segment's Info; it runs the TCP tracker over every segment, the costliest part of a line.
+    `prefs` (Summarizer.for_lines): tshark's tcp.analyze_sequence_numbers puts the TCP analysis
+    tags in front of a segment's Info, running the TCP tracker over every segment (the costliest
+    part of a line); ip.defragment / ipv6.defragment hold fragments back.
 
     `prompt` writes and flushes each line before waiting for the next record (a pipe that another
     process is still writing: `tcpdump -U -w - | layerscope read -r -`); lines are batched otherwise.
@@ -66,23 +67,19 @@ def write_lines(
     """
     clock = TimeColumn(time_format)
     relative = time_format == "r"
-    # Without the analysis tshark shows raw sequence numbers: the bases are then all zero.
-    summarizer = Summarizer(
-        resolve_names, tcp_analysis=tcp_analysis, absolute_sequence=not tcp_analysis, defragment=defragment
-    )
+    summarizer = Summarizer.for_lines(resolve_names, prefs)
     # With IPv4 reassembly a first fragment is held too: only unfragmented packets go inline.
-    fragment_bits = 0x3FFF if defragment[0] else 0x1FFF
-    relative_sequence = tcp_analysis
+    fragment_bits = 0x3FFF if summarizer.defragments_ipv4 else 0x1FFF
+    # Without the analysis tshark shows raw sequence numbers: the bases are then all zero.
+    relative_sequence = not summarizer.absolute_sequence
     summarize, icmp_info = summarizer.summarize, summarizer.icmp_info
     tagger = summarizer.tagger
     tag = _no_tags
-    findings = None
+    segment_tags = None
     if tagger is not None:
         from analyzer.export.flows_facts import address_text, tcp_segment
-        from analyzer.state.tcp_facts import TcpSegment
-        from analyzer.state.tcp_tags import info_tags
 
-        tag, findings = tagger.tags, tagger.findings
+        tag, segment_tags = tagger.tags, tagger.segment_tags
     tcp_get = summarizer._tcp.get
     tcp_bases = summarizer.tcp_bases
     tcp_app_info = summarizer.tcp_app_info
@@ -190,7 +187,7 @@ def write_lines(
                 acked = f" Ack={(ack - ack_base) & _MASK}" if flags & 0x10 else ""
                 urgent = f" Urg={urg}" if flags & 0x20 else ""
                 length = payload - hlen
-                if findings is None:
+                if segment_tags is None:
                     tags = ""
                 else:
                     # The tracker's segment, as flows_facts.record_fact decodes it, built from the
@@ -205,53 +202,14 @@ def write_lines(
                         and (not frag & 0x2000 if version == 4 else data[14] >> 4 == 6)
                     ):
                         tcp_flags = (off_byte & 0x0F) << 8 | flag_byte
-                        if hlen == 20 or timestamps:  # no options, or the timestamps alone
-                            segment = TcpSegment(
-                                count,
-                                stamp,
-                                texts[2],
-                                texts[3],
-                                sport,
-                                dport,
-                                seq,
-                                ack,
-                                tcp_flags,
-                                raw_win,
-                                length,
-                                None,
-                                None,
-                                False,
-                                (),
-                                (tsval, tsecr) if timestamps else None,
-                                data[at + hlen : end] if length else None,
-                            )
-                        else:
-                            segment = tcp_segment(
-                                count,
-                                stamp,
-                                texts[2],
-                                texts[3],
-                                sport,
-                                dport,
-                                seq,
-                                ack,
-                                tcp_flags,
-                                raw_win,
-                                data,
-                                at,
-                                hlen,
-                                end,
-                            )
+                        segment = tcp_segment(
+                            count, stamp, texts[2], texts[3], sport, dport, seq, ack, tcp_flags, raw_win,
+                            data, at, hlen, end,
+                        )  # fmt: skip
                     if segment is None:
                         tags = tag(count, (-1, stamp, wire_len, linktype, digits, 0, data))
                     else:
-                        # TcpTagger.segment_tags, inline.
-                        found = findings(segment)
-                        tags = (
-                            ""
-                            if found is None
-                            else info_tags(int(found.flags), found.dupack_num, found.dupack_frame)
-                        )
+                        tags = segment_tags(segment)
                 if (
                     length > 0
                     and (sport in TCP_APP_PORTS or dport in TCP_APP_PORTS)

@@ -162,7 +162,7 @@ def _print_summaries(items: Iterator[Frame | None], args: argparse.Namespace, st
             out.write("".join(f"{line}\n" for line in tree_lines(dissection)) + "\n")
             out.flush()
         return
-    summarizer = Summarizer(resolve_names=not args.no_resolve, tcp_analysis=True)
+    summarizer = Summarizer.for_lines(not args.no_resolve)
     clock = TimeColumn(args.time_format)
     for item in items:
         if item is None:

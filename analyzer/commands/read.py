@@ -176,8 +176,7 @@ def _write_summary(args: argparse.Namespace, reader: CaptureReader, streams: Str
         not args.no_resolve,
         escape_lines,
         prompt,
-        prefs.analyze_tcp_sequence,
-        prefs.defragment,
+        prefs,
     )
 
 

@@ -32,13 +32,7 @@ def write_summary_csv(
     """One row per shown frame; every frame is fed to the summarizer (its TCP state needs them)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(SUMMARY_COLUMNS)
-    prefs = prefs if prefs is not None else Preferences()
-    summarizer = Summarizer(
-        resolve_names,
-        tcp_analysis=prefs.analyze_tcp_sequence,
-        absolute_sequence=not prefs.analyze_tcp_sequence,
-        defragment=prefs.defragment,
-    )
+    summarizer = Summarizer.for_lines(resolve_names, prefs)
     clock = TimeColumn(time_format)
     for frame, shown in frames:
         row = summarizer.summarize(

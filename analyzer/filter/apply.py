@@ -127,13 +127,7 @@ def write_filtered_summary(
     prefs: Preferences | None = None,
 ) -> int:
     """tshark's summary lines for the displayed frames; the Summarizer still sees every frame."""
-    prefs = prefs if prefs is not None else Preferences()
-    summarizer = Summarizer(
-        resolve_names,
-        tcp_analysis=prefs.analyze_tcp_sequence,
-        absolute_sequence=not prefs.analyze_tcp_sequence,
-        defragment=prefs.defragment,
-    )
+    summarizer = Summarizer.for_lines(resolve_names, prefs)
     clock = TimeColumn("d" if time_format == "dd" else time_format)
     shown_count = 0
     for frame, shown, _tree in selection:
